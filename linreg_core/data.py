@@ -30,7 +30,8 @@ class Dataset:
 
     def __post_init__(self) -> None:
         for name in ("x", "y"):
-            arr = np.ascontiguousarray(getattr(self, name), dtype=np.float32).reshape(-1)
+            with np.errstate(over="ignore"):  # too-large values become inf and are rejected just below
+                arr = np.ascontiguousarray(getattr(self, name), dtype=np.float32).reshape(-1)
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
         if self.x.shape != self.y.shape:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Mapping
+from typing import Any
 
 NOISE_KINDS = ("uniform", "gaussian")
 MODES = ("compiled", "eager")
@@ -54,7 +55,7 @@ class Settings:
             raise SettingsError(f"learning rate must be greater than 0, got {self.lr}")
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> "Settings":
+    def from_mapping(cls, values: Mapping[str, Any]) -> Settings:
         """Build from loose values (strings from a URL, numbers from widgets); unknown keys are ignored.
 
         Raises SettingsError naming the first value that does not parse.
@@ -70,7 +71,7 @@ class Settings:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def changed(self, **kwargs: Any) -> "Settings":
+    def changed(self, **kwargs: Any) -> Settings:
         return replace(self, **kwargs)
 
     def cli_args(self) -> list[str]:

@@ -14,11 +14,14 @@ one extra forward pass.
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
-import tensorflow as tf
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's start-up chatter out of the CLI's output
+import tensorflow as tf  # noqa: E402
 
 from .data import Dataset
 from .settings import MODES, Settings
@@ -139,19 +142,22 @@ class TrainingRun:
         self._Y = tf.constant(data.y)
         self._w0 = tf.Variable(settings.init_w0, dtype=tf.float32)
         self._w1 = tf.Variable(settings.init_w1, dtype=tf.float32)
-        self.initial_loss = float(loss_mse(self._X, self._Y, self._w0, self._w1))
-        # rounded to float32 so the compiled loop and the Python check agree on the boundary
-        self._loss_limit = float(np.float32(min(EXPLODE_FACTOR * max(self.initial_loss, 1e-30), 3e38)))
+        self.initial_loss: float | None = None  # known once training starts
+        self._loss_limit = float(np.finfo(np.float32).max)
 
     @property
     def total_steps(self) -> int:
         return self.settings.steps + 1
 
     def __iter__(self) -> Iterator[Step]:
-        if not math.isfinite(self.initial_loss):
-            self.divergence = Divergence(0, "the starting loss is not finite (the data or start is too large)")
-            return iter(())
         return self._eager() if self.mode == "eager" else self._compiled()
+
+    def _start(self, loss: float) -> None:
+        self.initial_loss = loss
+        if math.isfinite(loss):
+            # rounded to float32 so the compiled loop and the Python check agree on the boundary
+            limit = min(EXPLODE_FACTOR * max(loss, 1e-30), self._loss_limit)
+            self._loss_limit = float(np.float32(limit))
 
     def _check(self, step: int, loss: float, w0: float, w1: float) -> bool:
         """True if the state after `step` is usable; otherwise record why the run stops there."""
@@ -168,6 +174,7 @@ class TrainingRun:
     def _eager(self) -> Iterator[Step]:
         X, Y, w0, w1 = self._X, self._Y, self._w0, self._w1
         lr = self.settings.lr
+        self._start(float(loss_mse(X, Y, w0, w1)))
         for step in range(self.total_steps):
             _, dw0, dw1 = compute_gradients(X, Y, w0, w1)
             w0, w1 = update_weights(w0, w1, dw0, dw1, lr)
@@ -179,16 +186,18 @@ class TrainingRun:
 
     def _compiled(self) -> Iterator[Step]:
         lr = tf.constant(self.settings.lr, tf.float32)
-        limit = tf.constant(self._loss_limit, tf.float32)
         cap, done, size = chunk_cap(self.data.n), 0, FIRST_CHUNK
         while done < self.total_steps:
             k = min(size, cap, self.total_steps - done)
+            limit = tf.constant(self._loss_limit, tf.float32)
             history, rows, loss_after = _train_chunk(self._X, self._Y, self._w0, self._w1, lr, tf.constant(k), limit)
             rows = int(rows)
             h = history.numpy()[:rows].tolist()
+            if done == 0:  # the tape's first loss is the loss at the starting weights
+                self._start(h[0][0])
             # the loss after update i is the loss the tape saw before update i+1
             losses = [row[0] for row in h[1:]] + [float(loss_after)]
-            for i, (row, loss) in enumerate(zip(h, losses)):
+            for i, (row, loss) in enumerate(zip(h, losses, strict=True)):
                 record = Step(done + i, loss, row[1], row[2], row[3], row[4])
                 if not self._check(record.step, record.loss, record.w0, record.w1):
                     return

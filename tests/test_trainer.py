@@ -1,0 +1,171 @@
+"""The trainer against independent oracles: analytic gradients, least squares, the blog's literal loop."""
+
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from linreg_core.analysis import analyse, mse, mse_gradient
+from linreg_core.data import Dataset, linear_like
+from linreg_core.settings import Settings
+from linreg_core.trainer import Step, TrainingRun, compute_gradients, tracing_count
+
+
+def blog_literal_run(X, Y, steps, learning_rate, w0_start=0.0, w1_start=0.0):
+    """The blog post's code, copied as printed, with the loss logged every step instead of every 100."""
+
+    def loss_mse(X, Y, w0, w1):
+        Y_hat = w0 * X + w1
+        errors = (Y_hat - Y) ** 2
+        return tf.reduce_mean(errors)
+
+    def compute_gradients(X, Y, w0, w1):
+        with tf.GradientTape() as tape:
+            loss = loss_mse(X, Y, w0, w1)
+        return tape.gradient(loss, [w0, w1])
+
+    def update_weights(w0, w1, dw0, dw1, learning_rate):
+        w0.assign_sub(dw0 * learning_rate)
+        w1.assign_sub(dw1 * learning_rate)
+        return w0, w1
+
+    w0 = tf.Variable(w0_start)
+    w1 = tf.Variable(w1_start)
+    rows = []
+    for step in range(steps + 1):
+        dw0, dw1 = compute_gradients(X, Y, w0, w1)
+        w0, w1 = update_weights(w0, w1, dw0, dw1, learning_rate)
+        loss = loss_mse(X, Y, w0, w1)
+        rows.append((step, float(loss), float(w0.numpy()), float(w1.numpy())))
+    return rows
+
+
+def run(data, settings, mode="compiled"):
+    training = TrainingRun(data, settings, mode=mode)
+    return list(training), training
+
+
+def test_tape_gradient_equals_analytic_mse_gradient(blog_data):
+    for w0, w1 in [(0.0, 0.0), (2.5, -1.0), (3.1, 4.2)]:
+        _, dw0, dw1 = compute_gradients(
+            tf.constant(blog_data.x), tf.constant(blog_data.y), tf.Variable(w0), tf.Variable(w1)
+        )
+        expected = mse_gradient(blog_data.x, blog_data.y, w0, w1)
+        np.testing.assert_allclose([float(dw0), float(dw1)], expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["compiled", "eager"])
+def test_compiled_and_eager_follow_the_blogs_literal_loop(blog_data, mode):
+    settings = Settings(steps=300, lr=0.02)
+    literal = blog_literal_run(blog_data.x[:, None], blog_data.y[:, None], settings.steps, settings.lr)
+    records, _ = run(blog_data, settings, mode)
+    assert [r.step for r in records] == [row[0] for row in literal]
+    ours = np.array([(r.loss, r.w0, r.w1) for r in records])
+    theirs = np.array([row[1:] for row in literal])
+    np.testing.assert_allclose(ours, theirs, rtol=2e-5, atol=1e-6)
+
+
+def test_records_are_frozen_plain_floats(blog_data):
+    records, _ = run(blog_data, Settings(steps=5))
+    first = records[0]
+    assert all(type(getattr(first, f)) is float for f in ("loss", "w0", "w1", "dw0", "dw1"))
+    with pytest.raises(AttributeError):
+        first.w0 = 1.0  # type: ignore[misc]
+
+
+def test_each_record_is_one_gradient_descent_update(blog_data):
+    """w_after = w_before - lr * grad, with grad the analytic gradient at w_before and loss at w_after."""
+    settings = Settings(steps=20, lr=0.05, init_w0=1.0, init_w1=-2.0)
+    records, _ = run(blog_data, settings)
+    before = (settings.init_w0, settings.init_w1)
+    for r in records:
+        g = mse_gradient(blog_data.x, blog_data.y, *before)
+        np.testing.assert_allclose([r.dw0, r.dw1], g, rtol=1e-4, atol=1e-4)
+        # float32 weights of size ~4 carry ~5e-7 absolute rounding
+        np.testing.assert_allclose([r.w0, r.w1], [before[0] - 0.05 * r.dw0, before[1] - 0.05 * r.dw1], atol=1e-6)
+        assert r.loss == pytest.approx(mse(blog_data.x, blog_data.y, r.w0, r.w1), rel=1e-4)
+        before = (r.w0, r.w1)
+
+
+def test_reaches_the_least_squares_optimum_on_well_conditioned_data():
+    data = linear_like(Settings(n=500, w0=-1.5, w1=2.0, noise=0.3, noise_kind="gaussian", seed=7))
+    # centre x so the Hessian is well conditioned, then fit from a far start at the best constant rate
+    centred = Dataset(data.x - data.x.mean(), data.y, source="centred")
+    info = analyse(centred)
+    x64 = np.column_stack([centred.x.astype(np.float64), np.ones(centred.n)])
+    (w0_ref, w1_ref), *_ = np.linalg.lstsq(x64, centred.y.astype(np.float64), rcond=None)
+    records, training = run(centred, Settings(steps=200, lr=info.best_lr, init_w0=10.0, init_w1=-10.0))
+    assert training.divergence is None
+    assert records[-1].w0 == pytest.approx(w0_ref, abs=1e-4)
+    assert records[-1].w1 == pytest.approx(w1_ref, abs=1e-4)
+    assert records[-1].loss == pytest.approx(info.loss_star, rel=1e-4)
+
+
+def test_blog_run_lands_near_the_least_squares_fit(blog_data, blog_settings):
+    records, _ = run(blog_data, blog_settings)
+    info = analyse(blog_data)
+    assert len(records) == 1001
+    assert records[-1].w0 == pytest.approx(info.w0_star, abs=0.01)
+    assert records[-1].w1 == pytest.approx(info.w1_star, abs=0.01)
+    # uniform noise U[0, 0.5) shifts the intercept up by its mean, 0.25
+    assert info.w1_star == pytest.approx(4.25, abs=0.1)
+    assert info.w0_star == pytest.approx(3.0, abs=0.1)
+
+
+def test_same_seed_same_run_and_other_seed_other_run(blog_settings):
+    first, _ = run(linear_like(blog_settings), blog_settings.changed(steps=50))
+    again, _ = run(linear_like(blog_settings), blog_settings.changed(steps=50))
+    other, _ = run(linear_like(blog_settings.changed(seed=1)), blog_settings.changed(steps=50))
+    assert first == again
+    assert first[-1] != other[-1]
+
+
+@pytest.mark.parametrize("mode", ["compiled", "eager"])
+def test_just_below_the_critical_rate_converges_and_just_above_diverges(blog_data, mode):
+    info = analyse(blog_data)
+    below, training = run(blog_data, Settings(steps=3000, lr=0.97 * info.critical_lr), mode)
+    assert training.divergence is None
+    assert below[-1].loss == pytest.approx(info.loss_star, rel=1e-3)
+
+    above, training = run(blog_data, Settings(steps=3000, lr=1.03 * info.critical_lr), mode)
+    assert training.divergence is not None
+    assert training.divergence.step == len(above) < 3001
+    assert "loss" in training.divergence.reason
+    losses = [r.loss for r in above]
+    assert losses[-1] > 1e3 * losses[0]  # it really was blowing up, not stopped on a whim
+
+
+def test_divergence_never_yields_nan_or_inf(blog_data):
+    records, training = run(blog_data, Settings(steps=10_000, lr=50.0))
+    assert training.divergence is not None
+    assert all(math.isfinite(v) for r in records for v in (r.loss, r.w0, r.w1, r.dw0, r.dw1))
+    assert str(training.divergence).startswith(f"diverged at step {training.divergence.step}")
+
+
+def test_overflow_to_infinity_is_reported_not_yielded():
+    huge = Dataset(np.array([1e18, 2e18, 3e18]), np.array([1.0, 2.0, 3.0]), source="huge")
+    records, training = run(huge, Settings(steps=10, lr=1.0))
+    assert records == []
+    assert training.divergence is not None and training.divergence.step == 0
+
+
+def test_compiled_loop_is_traced_once_for_any_n_lr_steps_or_data():
+    before = tracing_count()
+    for n, lr, steps, seed in [(3, 0.1, 0, 1), (1000, 0.01, 17, 2), (257, 0.3, 5000, 3), (3, 0.05, 40, 4)]:
+        settings = Settings(n=n, lr=lr, steps=steps, seed=seed)
+        records, _ = run(linear_like(settings), settings)
+        assert len(records) == steps + 1
+    assert tracing_count() == before == 1
+
+
+def test_starting_weights_are_honoured(blog_data):
+    records, _ = run(blog_data, Settings(steps=0, lr=0.02, init_w0=5.0, init_w1=-3.0))
+    g = mse_gradient(blog_data.x, blog_data.y, 5.0, -3.0)
+    assert len(records) == 1
+    assert records[0].w0 == pytest.approx(5.0 - 0.02 * g[0], rel=1e-5)
+    assert records[0].w1 == pytest.approx(-3.0 - 0.02 * g[1], rel=1e-5)
+
+
+def test_step_is_a_value_type():
+    assert Step(0, 1.0, 2.0, 3.0, 4.0, 5.0) == Step(0, 1.0, 2.0, 3.0, 4.0, 5.0)
