@@ -1,0 +1,148 @@
+"""GradientTape Lab: drag a slider, watch tf.GradientTape fit a line. Wiring only: widgets -> engine -> figures."""
+
+import importlib
+import time
+
+import streamlit as st
+
+from linreg_core import charts
+from linreg_core.analysis import analyse
+from linreg_core.data import linear_like
+from linreg_core.live import (
+    LR_OPTIONS,
+    N_OPTIONS,
+    FramePacer,
+    RunResult,
+    divergence_message,
+    numbers_table,
+    stability_note,
+    with_value,
+)
+from linreg_core.settings import MAX_STEPS, NOISE_KINDS, Settings
+
+st.set_page_config(page_title="GradientTape Lab", layout="wide")
+st.title("GradientTape Lab")
+st.caption(
+    "Gradient descent fits y = w0·x + w1 to noisy points. Each step takes the gradient of the mean squared "
+    "error with `tf.GradientTape` and moves both weights against it with `assign_sub`, as in the blog post "
+    "*Linear regression from scratch with tf.GradientTape*. Change any control in the sidebar: it retrains "
+    "and animates."
+)
+
+
+def controls() -> tuple[Settings, bool, bool]:
+    """The sidebar: returns the run's settings, whether to draw the loss on a log axis, and 'run again'."""
+    d = Settings()
+    sb = st.sidebar
+    sb.header("Data")
+    n = sb.select_slider(
+        "points n", with_value(N_OPTIONS, st.session_state.get("n", d.n)), value=d.n, key="n",
+        format_func=lambda v: f"{v:,}", help="How many (x, y) points to generate. Training always uses all of them.",
+    )
+    w0 = sb.slider("true slope w0", -10.0, 10.0, d.w0, 0.1, key="w0", help="The slope the data is made with.")
+    w1 = sb.slider("true intercept w1", -10.0, 10.0, d.w1, 0.1, key="w1", help="The intercept the data is made with.")
+    noise = sb.slider(
+        "noise", 0.0, 5.0, d.noise, 0.05, key="noise",
+        help="Scale of the noise added to y. Uniform noise (the blog's) is never negative, so the best "
+        "intercept sits about noise/2 above the true one.",
+    )
+    noise_kind = sb.radio(
+        "noise kind", NOISE_KINDS, index=NOISE_KINDS.index(d.noise_kind), key="noise_kind", horizontal=True,
+        help="uniform: noise·U[0,1) as in the blog; gaussian: noise·N(0,1), zero-mean.",
+    )
+    seed = sb.number_input("seed", 0, 2**31 - 1, d.seed, key="seed", help="Same seed, same points, on any machine.")
+    sb.header("Gradient descent")
+    steps = sb.slider(
+        "steps", 0, MAX_STEPS, d.steps, 10, key="steps",
+        help="Last step number; like the blog's range(steps + 1), it makes steps + 1 updates.",
+    )
+    lr = sb.select_slider(
+        "learning rate", with_value(LR_OPTIONS, st.session_state.get("lr", d.lr)), value=d.lr, key="lr",
+        format_func=lambda v: f"{v:g}",
+        help="Step size of each update (log scale). Above the critical rate 2/λmax the weights oscillate "
+        "with growing amplitude and the run diverges.",
+    )
+    lr_note = sb.empty()
+    with sb.expander("Starting weights"):
+        init_w0 = st.slider("initial w0", -10.0, 10.0, d.init_w0, 0.5, key="init_w0", help="Slope before step 0.")
+        init_w1 = st.slider("initial w1", -10.0, 10.0, d.init_w1, 0.5, key="init_w1", help="Intercept before step 0.")
+    sb.header("View")
+    log_y = sb.toggle("log-scale loss", value=True, key="log_y", help="Show the loss on a logarithmic axis.")
+    again = sb.button("Run again", type="primary", width="stretch", help="Repeat this run and its animation.")
+    settings = Settings(
+        n=int(n), w0=w0, w1=w1, noise=noise, noise_kind=noise_kind, seed=int(seed), steps=steps, lr=lr,
+        init_w0=init_w0, init_w1=init_w1,
+    )
+    st.session_state["_lr_note"] = lr_note
+    return settings, log_y, again
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def dataset(settings: Settings):
+    return linear_like(settings)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def reference(settings: Settings):
+    return analyse(dataset(settings))
+
+
+def train_live(trainer, data, info, settings: Settings, sample, log_y: bool, slots) -> RunResult:
+    """Train, drawing ~45 log-spaced frames at up to 30 per second, always ending on the last step."""
+    chart, numbers, progress = slots
+    init = (settings.init_w0, settings.init_w1)
+    run = trainer.TrainingRun(data, settings)
+    pacer = FramePacer(run.total_steps)
+    records = []
+    start = time.perf_counter()
+    for i, record in enumerate(run):
+        records.append(record)
+        if not pacer.due(i):
+            continue
+        time.sleep(pacer.wait(time.perf_counter()))
+        fig = charts.live_figure(
+            data, info, records, sample, total_steps=settings.steps, init_w0=init[0], init_w1=init[1], log_y=log_y
+        )
+        chart.plotly_chart(fig, key=f"live-{i}", width="stretch", config={"displayModeBar": False})
+        numbers.markdown(numbers_table(record, data, info, init))
+        progress.progress((i + 1) / run.total_steps, text=f"step {record.step:,} of {settings.steps:,}")
+        pacer.drawn(time.perf_counter())
+    return RunResult(settings, tuple(records), run.divergence, time.perf_counter() - start)
+
+
+settings, log_y, again = controls()
+data = dataset(settings)
+info = reference(settings)
+st.session_state["_lr_note"].caption(stability_note(info, settings.lr))
+sample = charts.sample_points(data)
+
+progress = st.empty()
+numbers = st.empty()
+chart = st.empty()
+
+result = st.session_state.get("result")
+if again or result is None or result.settings != settings:
+    with st.spinner("Loading TensorFlow (about 5 s, once per server)…"):
+        trainer = importlib.import_module("linreg_core.trainer")
+    result = train_live(trainer, data, info, settings, sample, log_y, (chart, numbers, progress))
+    st.session_state["result"] = result
+
+last = result.records[-1] if result.records else None
+init = (settings.init_w0, settings.init_w1)
+if result.divergence is not None:
+    progress.error(divergence_message(result.divergence, info, settings.lr))
+else:
+    progress.success(
+        f"Trained {len(result.records):,} steps on {data.n:,} points in {result.seconds:.2f} s "
+        f"(animation included). Press Play on the chart to replay, or drag its slider to scrub."
+    )
+numbers.markdown(numbers_table(last, data, info, init))
+chart.plotly_chart(
+    charts.replay_figure(data, info, result.records, sample, init_w0=init[0], init_w1=init[1], log_y=log_y),
+    key="replay", width="stretch",
+)
+if result.records:
+    st.plotly_chart(
+        charts.weights_figure(result.records, info, true_w0=data.true_w0, true_w1=data.true_w1),
+        key="weights", width="stretch",
+    )
