@@ -85,7 +85,8 @@ def test_changing_the_learning_rate_changes_the_result_as_the_engine_says(app):
     numbers = shown_numbers(app)
     assert (numbers["w0"], numbers["w1"]) == (f"{final.w0:.4f}", f"{final.w1:.4f}")
     slow, _ = engine_final(Settings())
-    assert abs(final.w0 - analyse(linear_like(Settings())).w0_star) < abs(slow.w0 - analyse(linear_like(Settings())).w0_star)
+    best = analyse(linear_like(Settings())).w0_star
+    assert abs(final.w0 - best) < abs(slow.w0 - best)  # a larger stable rate ends closer to the optimum
 
 
 def test_changing_the_data_changes_the_result_as_the_engine_says(app):
