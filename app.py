@@ -30,8 +30,9 @@ st.caption(
 )
 
 
-def controls() -> tuple[Settings, bool, bool]:
-    """The sidebar: returns the run's settings, whether to draw the loss on a log axis, and 'run again'."""
+def controls():
+    """The sidebar. Returns the run's settings, the log-axis choice, whether 'run again' was pressed, and
+    the slot under the learning rate where the page states the data's stable range."""
     d = Settings()
     sb = st.sidebar
     sb.header("Data")
@@ -73,18 +74,17 @@ def controls() -> tuple[Settings, bool, bool]:
         n=int(n), w0=w0, w1=w1, noise=noise, noise_kind=noise_kind, seed=int(seed), steps=steps, lr=lr,
         init_w0=init_w0, init_w1=init_w1,
     )
-    st.session_state["_lr_note"] = lr_note
-    return settings, log_y, again
+    return settings, log_y, again, lr_note
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def dataset(settings: Settings):
-    return linear_like(settings)
+def dataset(data_settings: Settings):
+    return linear_like(data_settings)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def reference(settings: Settings):
-    return analyse(dataset(settings))
+def reference(data_settings: Settings):
+    return analyse(dataset(data_settings))
 
 
 def train_live(trainer, data, info, settings: Settings, sample, log_y: bool, slots) -> RunResult:
@@ -110,15 +110,17 @@ def train_live(trainer, data, info, settings: Settings, sample, log_y: bool, slo
     return RunResult(settings, tuple(records), run.divergence, time.perf_counter() - start)
 
 
-settings, log_y, again = controls()
-data = dataset(settings)
-info = reference(settings)
-st.session_state["_lr_note"].caption(stability_note(info, settings.lr))
+settings, log_y, again, lr_note = controls()
+data = dataset(settings.data_part())
+info = reference(settings.data_part())
+lr_note.caption(stability_note(info, settings.lr))
 sample = charts.sample_points(data)
 
 progress = st.empty()
-numbers = st.empty()
 chart = st.empty()
+left, right = st.columns([2, 3], vertical_alignment="top")
+numbers = left.empty()
+weights = right.empty()
 
 result = st.session_state.get("result")
 if again or result is None or result.settings != settings:
@@ -142,7 +144,7 @@ chart.plotly_chart(
     key="replay", width="stretch",
 )
 if result.records:
-    st.plotly_chart(
+    weights.plotly_chart(
         charts.weights_figure(result.records, info, true_w0=data.true_w0, true_w1=data.true_w1),
         key="weights", width="stretch",
     )

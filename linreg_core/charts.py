@@ -233,7 +233,8 @@ def _two_panel(
     layout["xaxis"] = _axis("x", domain=[0, 0.5 - gap / 2], anchor="y", range=[x0, x1])
     layout["yaxis"] = _axis("y", anchor="x", range=[y0, y1])
     layout["xaxis2"] = _axis("step", domain=[0.5 + gap / 2, 1], anchor="y2")
-    scale = {"type": "log", "dtick": "D2"} if log_y else {"type": "linear"}  # D2: label 1, 2, 5 per decade
+    # one labelled tick a decade: the 1-2-5 minor labels read as a jumble of "5, 2, 0.1, 5, 2"
+    scale = {"type": "log", "dtick": 1} if log_y else {"type": "linear"}
     layout["yaxis2"] = _axis("loss (MSE)", anchor="x2", **scale)
     return traces, layout, fit_index
 

@@ -74,6 +74,12 @@ class Settings:
     def changed(self, **kwargs: Any) -> Settings:
         return replace(self, **kwargs)
 
+    def data_part(self) -> Settings:
+        """These settings with the training knobs at their defaults: a key for everything that depends
+        on the data alone, so a new learning rate does not regenerate a million points."""
+        d = Settings()
+        return replace(self, steps=d.steps, lr=d.lr, init_w0=d.init_w0, init_w1=d.init_w1)
+
     def cli_args(self) -> list[str]:
         """The command line that reproduces this run (only the flags that differ from the defaults)."""
         default = Settings()

@@ -49,3 +49,9 @@ def test_cli_args_round_trip_through_the_parser():
     args = build_parser().parse_args(s.cli_args())
     assert Settings.from_mapping(vars(args)) == s
     assert Settings().cli_args() == []
+
+
+def test_data_part_ignores_only_the_training_knobs():
+    a = Settings(n=50, seed=3, lr=0.3, steps=20, init_w0=1.0)
+    assert a.data_part() == Settings(n=50, seed=3).data_part() == Settings(n=50, seed=3)
+    assert a.data_part() != Settings(n=51, seed=3).data_part()
