@@ -88,7 +88,7 @@ def numbers_table(record: Step | None, data: Dataset, analysis: Analysis, init: 
         return "—" if v is None else f"{v:.4f}"
 
     rows = [
-        "| | now (" + step + ") | true | least squares | gap to least squares |",
+        f"| | {step} | true | least squares | gap |",
         "|---|---:|---:|---:|---:|",
         f"| **w0** (slope) | {w0:.4f} | {true(data.true_w0)} | {analysis.w0_star:.4f} | {w0 - analysis.w0_star:+.2e} |",
         f"| **w1** (intercept) | {w1:.4f} | {true(data.true_w1)} | {analysis.w1_star:.4f} | "

@@ -22,8 +22,8 @@ def engine_final(settings: Settings):
 
 
 def shown_numbers(at: AppTest) -> dict[str, str]:
-    """The 'now' column of the numbers table, by row name."""
-    table = next(m.value for m in at.markdown if m.value.startswith("| | now"))
+    """The current-step column of the numbers table, by row name."""
+    table = next(m.value for m in at.markdown if m.value.startswith("| | step"))
     rows = {}
     for line in table.splitlines()[2:]:
         cells = [c.strip() for c in line.strip("|").split("|")]
@@ -60,7 +60,7 @@ def test_defaults_run_the_blogs_fit_without_exception(app):
     assert numbers["w0"] == f"{final.w0:.4f}" and numbers["w1"] == f"{final.w1:.4f}"
     assert float(numbers["w0"]) == pytest.approx(3.0, abs=0.1)
     assert float(numbers["w1"]) == pytest.approx(4.25, abs=0.1)
-    assert "step 1,000" in next(m.value for m in app.markdown if m.value.startswith("| | now"))
+    assert any(m.value.startswith("| | step 1,000 |") for m in app.markdown)
     assert any("Trained 1,001 steps" in s.value for s in app.success)
 
 
