@@ -2,6 +2,7 @@
 
 import importlib
 import time
+from pathlib import Path
 
 import streamlit as st
 
@@ -77,6 +78,16 @@ def controls():
     return settings, log_y, again, lr_note
 
 
+TEXT_EVERY = 4  # the table and progress bar follow every 4th live frame; the chart title has every one
+
+
+@st.cache_resource
+def live_plot():
+    """The live chart's front end (stateless: registered once per server, shared by every visitor)."""
+    js = (Path(charts.__file__).parent / "live_plot.js").read_text()
+    return st.components.v2.component("gradienttape_lab.live_plot", js=js, isolate_styles=False)
+
+
 @st.cache_data(max_entries=8, show_spinner=False)
 def dataset(data_settings: Settings):
     return linear_like(data_settings)
@@ -88,9 +99,16 @@ def reference(data_settings: Settings):
 
 
 def train_live(trainer, data, info, settings: Settings, sample, log_y: bool, slots) -> RunResult:
-    """Train, drawing ~45 log-spaced frames at up to 30 per second, always ending on the last step."""
-    chart, numbers, progress = slots
+    """Train, drawing ~45 log-spaced frames at up to 30 per second, always ending on the last step.
+
+    The chart is mounted once; each later frame travels as a tiny invisible element in `sink` and
+    redraws only the moving parts (see live_plot.js), which keeps the browser at ~30 painted frames/s.
+    """
+    chart, sink, numbers, progress = slots
     init = (settings.init_w0, settings.init_w1)
+    view = charts.LiveView(
+        data, info, sample, total_steps=settings.steps, init_w0=init[0], init_w1=init[1], log_y=log_y
+    )
     run = trainer.TrainingRun(data, settings)
     pacer = FramePacer(run.total_steps)
     records = []
@@ -100,13 +118,21 @@ def train_live(trainer, data, info, settings: Settings, sample, log_y: bool, slo
         if not pacer.due(i):
             continue
         time.sleep(pacer.wait(time.perf_counter()))
-        fig = charts.live_figure(
-            data, info, records, sample, total_steps=settings.steps, init_w0=init[0], init_w1=init[1], log_y=log_y
-        )
-        chart.plotly_chart(fig, key=f"live-{i}", width="stretch", config={"displayModeBar": False})
-        numbers.markdown(numbers_table(record, data, info, init))
-        progress.progress((i + 1) / run.total_steps, text=f"step {record.step:,} of {settings.steps:,}")
+        background, foreground = view.frame(records)
+        frame = {"slot": "live", "fg": foreground, "step": record.step}
+        if background is not None:
+            frame |= {"bg": background, "bg_version": view.version}
+        if not pacer.frames_drawn:
+            with chart:
+                live_plot()(data={**frame, "attach": True, "height": charts.HEIGHT}, key="live-chart")
+        else:
+            with sink:
+                live_plot()(data=frame, key=f"live-frame-{i}")
+        if pacer.frames_drawn % TEXT_EVERY == 0:  # text redraws cost the browser more than the chart's
+            numbers.markdown(numbers_table(record, data, info, init))
+            progress.progress((i + 1) / run.total_steps, text=f"step {record.step:,} of {settings.steps:,}")
         pacer.drawn(time.perf_counter())
+    sink.empty()
     return RunResult(settings, tuple(records), run.divergence, time.perf_counter() - start)
 
 
@@ -118,15 +144,21 @@ sample = charts.sample_points(data)
 
 progress = st.empty()
 chart = st.empty()
-left, right = st.columns([2, 3], vertical_alignment="top")
+sink = st.sidebar.empty()  # carries live frames; shows nothing
+left, right = st.columns(2, vertical_alignment="top")
 numbers = left.empty()
 weights = right.empty()
 
 result = st.session_state.get("result")
 if again or result is None or result.settings != settings:
+    if "result" not in st.session_state:
+        # a first visit: show the starting picture while TensorFlow loads, which also makes the browser
+        # load Plotly, which the live chart borrows
+        start = charts.replay_figure(data, info, [], sample, init_w0=settings.init_w0, init_w1=settings.init_w1)
+        chart.plotly_chart(start, key="start", width="stretch")
     with st.spinner("Loading TensorFlow (about 5 s, once per server)…"):
         trainer = importlib.import_module("linreg_core.trainer")
-    result = train_live(trainer, data, info, settings, sample, log_y, (chart, numbers, progress))
+    result = train_live(trainer, data, info, settings, sample, log_y, (chart, sink, numbers, progress))
     st.session_state["result"] = result
 
 last = result.records[-1] if result.records else None

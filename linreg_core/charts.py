@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from .analysis import mse
 
@@ -115,6 +116,90 @@ def live_figure(
     traces += [_loss_curve(curve, log_y), _optimum_loss(analysis, end, log_y)]
     layout["xaxis2"]["range"] = [0, end]
     return go.Figure({"data": traces, "layout": layout})
+
+
+class LiveView:
+    """The live view split in two layers for the page's live chart (see live_plot.js).
+
+    The background holds what stays put during a run: the data, the true and least-squares lines, the
+    optimum loss, the axes and the legend. The foreground holds what moves: the fit line, the loss
+    curve and the title. Each frame sends only the foreground (a few KB); the background goes out again
+    only when the loss leaves the loss axis, which a converging run never does, since its axis spans
+    the starting loss down to the optimum. Both layers share one layout, so they line up exactly.
+    """
+
+    def __init__(
+        self,
+        data: Dataset,
+        analysis: Analysis,
+        sample: Sample,
+        *,
+        total_steps: int,
+        init_w0: float = 0.0,
+        init_w1: float = 0.0,
+        log_y: bool = True,
+    ) -> None:
+        traces, layout, fit_index = _two_panel(data, analysis, [], sample, (init_w0, init_w1), log_y, HEIGHT)
+        end = max(total_steps, 1)
+        fit = traces.pop(fit_index)
+        self._ends = fit["x"]
+        legend_fit = {**fit, "x": [None], "y": [None]}  # the legend entry; the moving line is in the foreground
+        self._static = [*traces, legend_fit, _optimum_loss(analysis, end, log_y)]
+        layout["xaxis2"]["range"] = [0, end]
+        # fixed margins: automargin would measure tick labels, which only the background has
+        layout["margin"] = {**layout["margin"], "l": 60, "b": 50}
+        for axis in ("xaxis", "yaxis", "xaxis2", "yaxis2"):
+            layout[axis] = {**layout[axis], "automargin": False}
+        self._layout = layout
+        self._log_y = log_y
+        self._floor = analysis.loss_star
+        self._init = (init_w0, init_w1)
+        self._start_loss = mse(data.x, data.y, init_w0, init_w1)
+        self._range: tuple[float, float] | None = None
+        self.version = 0
+
+    def frame(self, records: Sequence[Step]) -> tuple[str | None, str]:
+        """(background JSON if it changed since the last frame, else None; foreground JSON)."""
+        background = None
+        losses = [r.loss for r in records] or [self._start_loss]
+        if self._range is None or not self._covers(min(losses), max(losses)):
+            self._range = self._loss_range(min(min(losses), self._floor), max(max(losses), self._start_loss))
+            self.version += 1
+            layout = self._with_loss_range(self._layout)
+            layout["title"] = {**layout["title"], "text": ""}
+            background = _to_json({"data": self._static, "layout": layout})
+        last = records[-1] if records else None
+        w0, w1 = (last.w0, last.w1) if last else self._init
+        curve = [records[i] for i in _curve_indices(len(records), MAX_CURVE_POINTS)]
+        layout = self._with_loss_range(self._layout)
+        for axis in ("xaxis", "yaxis", "xaxis2", "yaxis2"):
+            layout[axis] = {**layout[axis], "visible": False}
+        layout["showlegend"] = False
+        title = f"{_step_title(last.step, last.loss)} · w0 {last.w0:.4f} · w1 {last.w1:.4f}" if last else "Start"
+        layout["title"] = {**layout["title"], "text": title}
+        fit = _line(self._ends, w0, w1, "current fit", FIT_COLOR, "solid", 4)
+        foreground = {"data": [fit, _loss_curve(curve, self._log_y)], "layout": layout}
+        return background, _to_json(foreground)
+
+    def _covers(self, lo: float, hi: float) -> bool:
+        a, b = self._range
+        if self._log_y:
+            return np.log10(max(lo, MIN_LOG_LOSS)) >= a and np.log10(max(hi, MIN_LOG_LOSS)) <= b
+        return lo >= a and hi <= b
+
+    def _loss_range(self, lo: float, hi: float) -> tuple[float, float]:
+        if self._log_y:
+            a, b = np.log10(max(lo, MIN_LOG_LOSS)), np.log10(max(hi, MIN_LOG_LOSS))
+            pad = 0.05 * max(b - a, 1.0)
+            return float(a - pad), float(b + pad)
+        return 0.0, float(hi * 1.05) if hi > 0 else 1.0
+
+    def _with_loss_range(self, layout: Spec) -> Spec:
+        return {**layout, "yaxis2": {**layout["yaxis2"], "range": list(self._range)}}
+
+
+def _to_json(spec: Spec) -> str:
+    return pio.to_json(spec, validate=False, engine="json")
 
 
 def replay_figure(

@@ -49,6 +49,7 @@ class FramePacer:
         self._last = total_records - 1
         self.interval = 1.0 / fps
         self._drawn_at: float | None = None
+        self.frames_drawn = 0
 
     def due(self, index: int) -> bool:
         """Is record `index` one to draw? Passing targets that were skipped over counts as due."""
@@ -66,6 +67,7 @@ class FramePacer:
 
     def drawn(self, now: float) -> None:
         self._drawn_at = now
+        self.frames_drawn += 1
 
 
 @dataclass(frozen=True)

@@ -69,10 +69,21 @@ def test_default_run_animates_to_the_blogs_answer(app_page):
     screenshot(page, "default-run")
 
 
+def live_paints(page) -> tuple[list[float], str]:
+    """Paint times of the live chart's moving layer, and the step of the last frame it received."""
+    return page.evaluate(
+        "() => { const s = window.__gradientTapeLabPlots.get('live'); return [s.paints, s.root.dataset.step]; }"
+    )
+
+
 def test_learning_rate_slider_by_keyboard_changes_the_fit(app_page):
     page = app_page
     before = shown(page)
+    since = page.evaluate("() => performance.now()")
     press(page, "lr", "ArrowRight")
+    paints, last_step = live_paints(page)
+    assert len([t for t in paints if t > since]) >= 5  # it animated, not just jumped to the end
+    assert last_step == "1000"
     next_lr = LR_OPTIONS[LR_OPTIONS.index(0.02) + 1]
     assert page.locator(".st-key-lr").inner_text().count(f"{next_lr:g}") >= 1
     assert_shows(page, Settings(lr=next_lr))
