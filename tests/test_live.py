@@ -1,0 +1,95 @@
+"""The page's plain parts: the frame pacer and the two-layer live view."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from linreg_core import charts
+from linreg_core.analysis import analyse
+from linreg_core.data import linear_like
+from linreg_core.live import LR_OPTIONS, N_OPTIONS, FramePacer, with_value
+from linreg_core.settings import Settings
+from linreg_core.trainer import TrainingRun
+
+
+@pytest.fixture(scope="module")
+def blog_run():
+    settings = Settings()
+    data = linear_like(settings)
+    return data, analyse(data), list(TrainingRun(data, settings))
+
+
+@pytest.mark.parametrize("total", [1, 2, 45, 1001, 10_001])
+def test_pacer_draws_about_45_frames_always_ending_on_the_last(total):
+    pacer = FramePacer(total)
+    drawn = [i for i in range(total) if pacer.due(i)]
+    assert drawn[-1] == total - 1 and drawn[0] == 0
+    assert len(drawn) == min(total, 45)
+    assert drawn == sorted(set(drawn))
+
+
+def test_pacer_counts_skipped_targets_as_due_once():
+    pacer = FramePacer(1001)
+    assert pacer.due(500)  # records arriving in a big chunk: the first late one is drawn
+    assert not pacer.due(500)
+    assert pacer.due(1000)
+
+
+def test_pacer_keeps_frames_at_least_an_interval_apart():
+    pacer = FramePacer(100, fps=20)
+    assert pacer.wait(now=10.0) == 0.0
+    pacer.drawn(now=10.0)
+    assert pacer.wait(now=10.01) == pytest.approx(0.04)
+    assert pacer.wait(now=10.2) == 0.0
+    assert pacer.frames_drawn == 1
+
+
+def test_slider_grids_hold_the_defaults_and_the_ends():
+    assert N_OPTIONS[0] == 1 and N_OPTIONS[-1] == 1_000_000 and 100 in N_OPTIONS
+    assert LR_OPTIONS[0] == 1e-4 and 0.02 in LR_OPTIONS and LR_OPTIONS == sorted(LR_OPTIONS)
+    assert with_value(N_OPTIONS, 137) == sorted([*N_OPTIONS, 137])
+    assert with_value(N_OPTIONS, 100) is N_OPTIONS
+
+
+def test_live_layers_line_up_and_the_fit_line_is_the_records(blog_run):
+    data, info, records = blog_run
+    view = charts.LiveView(data, info, charts.sample_points(data), total_steps=1000)
+    background, foreground = view.frame(records[:300])
+    bg, fg = json.loads(background), json.loads(foreground)
+    for key in ("xaxis", "yaxis", "xaxis2", "yaxis2"):
+        for setting in ("domain", "range", "anchor", "type"):
+            assert fg["layout"][key].get(setting) == bg["layout"][key].get(setting)
+        assert fg["layout"][key]["range"]
+        assert fg["layout"][key]["visible"] is False and bg["layout"][key].get("visible", True)
+    assert fg["layout"]["margin"] == bg["layout"]["margin"] and fg["layout"]["height"] == bg["layout"]["height"]
+    fit, loss = fg["data"]
+    last = records[299]
+    assert fit["y"] == pytest.approx([last.w0 * x + last.w1 for x in fit["x"]])
+    assert loss["x"][-1] == 299 and loss["y"][-1] == pytest.approx(last.loss)
+    assert "Step 299" in fg["layout"]["title"]["text"]
+    assert bg["data"][0]["name"] == "data" and "current fit" in [t["name"] for t in bg["data"]]
+
+
+def test_a_converging_run_sends_the_background_once(blog_run):
+    data, info, records = blog_run
+    view = charts.LiveView(data, info, charts.sample_points(data), total_steps=1000)
+    sent = [view.frame(records[: i + 1])[0] is not None for i in range(0, 1001, 25)]
+    assert sent[0] and not any(sent[1:])
+    lo, hi = json.loads(view.frame(records)[1])["layout"]["yaxis2"]["range"]
+    assert lo <= math.log10(info.loss_star) and hi >= math.log10(records[0].loss)
+
+
+def test_a_diverging_run_widens_the_loss_axis():
+    settings = Settings(lr=0.5)
+    data = linear_like(settings)
+    training = TrainingRun(data, settings)
+    records = list(training)
+    view = charts.LiveView(data, analyse(data), charts.sample_points(data), total_steps=1000)
+    assert view.frame(records[:1])[0] is not None
+    background, foreground = view.frame(records)
+    assert background is not None and view.version == 2
+    hi = json.loads(foreground)["layout"]["yaxis2"]["range"][1]
+    assert hi >= math.log10(max(r.loss for r in records))
+    assert all(np.isfinite(json.loads(foreground)["data"][1]["y"]))
