@@ -1,15 +1,26 @@
 """GradientTape Lab: drag a slider, watch tf.GradientTape fit a line. Wiring only: widgets -> engine -> figures."""
 
-import importlib
-import time
-from pathlib import Path
-
 import streamlit as st
 
-from linreg_core import charts
-from linreg_core.analysis import analyse
-from linreg_core.data import linear_like
-from linreg_core.live import (
+# Title first: on a fresh server the imports below take a moment, and the visitor should see the page
+# start at once. (TensorFlow itself loads only once the controls are drawn.)
+st.set_page_config(page_title="GradientTape Lab", layout="wide")
+st.title("GradientTape Lab")
+st.caption(
+    "Gradient descent fits y = w0·x + w1 to noisy points. Each step takes the gradient of the mean squared "
+    "error with `tf.GradientTape` and moves both weights against it with `assign_sub`, as in the blog post "
+    "*Linear regression from scratch with tf.GradientTape*. Change any control in the sidebar: it retrains "
+    "and animates."
+)
+
+import importlib  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from linreg_core import charts  # noqa: E402
+from linreg_core.analysis import analyse  # noqa: E402
+from linreg_core.data import linear_like  # noqa: E402
+from linreg_core.live import (  # noqa: E402
     LR_OPTIONS,
     N_OPTIONS,
     FramePacer,
@@ -19,16 +30,7 @@ from linreg_core.live import (
     stability_note,
     with_value,
 )
-from linreg_core.settings import MAX_STEPS, NOISE_KINDS, Settings
-
-st.set_page_config(page_title="GradientTape Lab", layout="wide")
-st.title("GradientTape Lab")
-st.caption(
-    "Gradient descent fits y = w0·x + w1 to noisy points. Each step takes the gradient of the mean squared "
-    "error with `tf.GradientTape` and moves both weights against it with `assign_sub`, as in the blog post "
-    "*Linear regression from scratch with tf.GradientTape*. Change any control in the sidebar: it retrains "
-    "and animates."
-)
+from linreg_core.settings import MAX_STEPS, NOISE_KINDS, Settings  # noqa: E402
 
 
 def controls():

@@ -92,10 +92,10 @@ def numbers_table(record: Step | None, data: Dataset, analysis: Analysis, init: 
     rows = [
         f"| | {step} | true | least squares | gap |",
         "|---|---:|---:|---:|---:|",
-        f"| **w0** (slope) | {w0:.4f} | {true(data.true_w0)} | {analysis.w0_star:.4f} | {w0 - analysis.w0_star:+.2e} |",
-        f"| **w1** (intercept) | {w1:.4f} | {true(data.true_w1)} | {analysis.w1_star:.4f} | "
+        f"| **w0** | {w0:.4f} | {true(data.true_w0)} | {analysis.w0_star:.4f} | {w0 - analysis.w0_star:+.2e} |",
+        f"| **w1** | {w1:.4f} | {true(data.true_w1)} | {analysis.w1_star:.4f} | "
         f"{w1 - analysis.w1_star:+.2e} |",
-        f"| **loss** (MSE) | {_loss(loss)} | — | {analysis.loss_star:.6g} | {_gap(loss, analysis.loss_star)} |",
+        f"| **loss** | {_loss(loss)} | — | {analysis.loss_star:.6g} | {_gap(loss, analysis.loss_star)} |",
     ]
     return "\n".join(rows)
 
