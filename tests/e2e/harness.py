@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -170,8 +171,8 @@ def launch_chromium(playwright, headless: bool = True):
     try:
         return playwright.chromium.launch(executable_path=resolved, args=CHROMIUM_ARGS, headless=headless)
     except Exception as e:  # playwright raises its own Error type; keep the first lines of its message
-        msg = str(e).strip().splitlines()
-        raise BrowserUnavailable(f"Chromium at {resolved} failed to launch: {' | '.join(msg[:6])}") from e
+        first = (str(e).strip().splitlines() or ["?"])[0][:300]
+        raise BrowserUnavailable(f"Chromium at {resolved} failed to launch: {first}") from e
 
 
 # ---- page-side instrumentation ------------------------------------------------------------------
@@ -264,8 +265,9 @@ def instrument(page) -> None:
     page.add_init_script(PAGE_INSTRUMENTATION_JS)
 
 
-def wait_for_idle(page, timeout: float = 60_000, *, grace_ms: float = 1_000, settle_ms: float = 50,
-                  since: float | None = None) -> None:
+def wait_for_idle(
+    page, timeout: float = 60_000, *, grace_ms: float = 1_000, settle_ms: float = 50, since: float | None = None
+) -> None:
     """Wait until the app is connected and its script has finished the run that the last input triggered.
 
     Right after an interaction the app may still report `notRunning` for a moment before the rerun
@@ -310,6 +312,7 @@ class Interaction:
     updates_per_s: float | None  # over the live phase: first to last painted update of that slot
     mounts: int  # new plot elements in that slot since the input (one per update: every update remounts)
     max_gap_ms: float | None  # longest pause between two painted updates in that slot
+    median_gap_ms: float | None  # typical spacing: 1000/median_gap_ms is the steady rate, blind to a final redraw
     slots: list[int]  # painted updates per slot
 
 
@@ -320,7 +323,7 @@ def summarize(snap: dict, t_input: float) -> Interaction:
     ends = [t for t in snap["runEnds"] if t >= t_input]
     first = ts[0] - t_input if ts else None
     rate = (len(ts) - 1) / ((ts[-1] - ts[0]) / 1000) if len(ts) >= 2 and ts[-1] > ts[0] else None
-    gaps = [b - a for a, b in zip(ts, ts[1:])]
+    gaps = [b - a for a, b in zip(ts, ts[1:], strict=False)]
     mounts = snap["mounts"][busiest] if busiest is not None and busiest < len(snap["mounts"]) else 0
     return Interaction(
         first_update_ms=first,
@@ -330,6 +333,7 @@ def summarize(snap: dict, t_input: float) -> Interaction:
         updates_per_s=rate,
         mounts=mounts,
         max_gap_ms=max(gaps) if gaps else None,
+        median_gap_ms=statistics.median(gaps) if gaps else None,
         slots=[len(s) for s in slots],
     )
 
