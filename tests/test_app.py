@@ -126,3 +126,34 @@ def test_too_high_learning_rate_shows_where_it_blew_up_and_no_nan():
     for spec in chart_specs(at):
         assert all(math.isfinite(v) for v in all_numbers(spec))
     assert shown_numbers(at)["loss"] != "nan"
+
+
+@pytest.mark.parametrize("key, widget, value", [("n", "select_slider", 1), ("steps", "slider", 0)])
+def test_edge_settings_run_without_exception(key, widget, value):
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    getattr(at, widget)(key=key).set_value(value).run()
+    assert not at.exception
+    final, _ = engine_final(Settings(**{key: value}))
+    assert shown_numbers(at)["w0"] == f"{final.w0:.4f}"
+    for spec in chart_specs(at):
+        assert all(math.isfinite(v) for v in all_numbers(spec))
+
+
+def test_page_and_command_line_agree_on_the_same_settings(app, capsys):
+    from linreg_core.cli import main
+
+    settings = Settings(n=200, w0=-1.0, noise=1.0, noise_kind="gaussian", seed=4, steps=500, lr=0.1)
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.select_slider(key="n").set_value(200)
+    at.slider(key="w0").set_value(-1.0)
+    at.slider(key="noise").set_value(1.0)
+    at.radio(key="noise_kind").set_value("gaussian")
+    at.number_input(key="seed").set_value(4)
+    at.slider(key="steps").set_value(500)
+    at.select_slider(key="lr").set_value(0.1).run()
+    assert main(settings.cli_args()) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    numbers = shown_numbers(at)
+    assert last.endswith(f"w0: {numbers['w0']}, w1: {numbers['w1']}"), (last, numbers)
