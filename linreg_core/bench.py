@@ -19,9 +19,7 @@ from .settings import Settings
 
 def blog_loop(X, Y, steps: int, lr: float) -> None:
     """The blog's loop as printed: eager tape, assign_sub, loss every 100 steps."""
-    import tensorflow as tf
-
-    from .trainer import compute_gradients, loss_mse, update_weights
+    from .trainer import compute_gradients, loss_mse, tf, update_weights
 
     w0, w1 = tf.Variable(0.0), tf.Variable(0.0)
     for step in range(steps):
@@ -60,7 +58,7 @@ def per_step(fn: Callable[[], None], steps: int) -> float:
 
 
 def measure(n: int, repeats: int) -> dict[str, float]:
-    import tensorflow as tf
+    from .trainer import tf  # TensorFlow as the trainer loads it, with its start-up logging quieted
 
     settings = Settings(n=n, steps=_steps_for(n, fast=True) - 1)
     data = linear_like(settings)
