@@ -156,7 +156,9 @@ if again or result is None or result.settings != settings:
     if "result" not in st.session_state:
         # a first visit: show the starting picture while TensorFlow loads, which also makes the browser
         # load Plotly, which the live chart borrows
-        start = charts.replay_figure(data, info, [], sample, init_w0=settings.init_w0, init_w1=settings.init_w1)
+        start = charts.live_figure(
+            data, info, [], sample, total_steps=settings.steps, init_w0=settings.init_w0, init_w1=settings.init_w1
+        )
         chart.plotly_chart(start, key="start", width="stretch")
     with st.spinner("Loading TensorFlow (about 5 s, once per server)…"):
         trainer = importlib.import_module("linreg_core.trainer")
