@@ -134,7 +134,8 @@ def train_live(trainer, data, info, settings: Settings, sample, log_y: bool, slo
             numbers.markdown(numbers_table(record, data, info, init))
             progress.progress((i + 1) / run.total_steps, text=f"step {record.step:,} of {settings.steps:,}")
         pacer.drawn(time.perf_counter())
-    sink.empty()
+    # the last carrier stays: emptying the sink now would replace it before the browser mounts it,
+    # and the live view would stop short of the final step
     return RunResult(settings, tuple(records), run.divergence, time.perf_counter() - start)
 
 
