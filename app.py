@@ -121,7 +121,7 @@ def train_live(trainer, data, info, settings: Settings, sample, log_y: bool, slo
             continue
         time.sleep(pacer.wait(time.perf_counter()))
         background, foreground = view.frame(records)
-        frame = {"slot": "live", "fg": foreground, "step": record.step}
+        frame = {"slot": "live", "fg": foreground, "step": record.step, "host": ".st-key-live-chart"}
         if background is not None:
             frame |= {"bg": background, "bg_version": view.version}
         if not pacer.frames_drawn:

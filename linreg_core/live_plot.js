@@ -59,6 +59,10 @@ export default function ({ data, parentElement }) {
     s.root.style.height = data.height + "px";
     s.root.dataset.step = "";
     parentElement.appendChild(s.root);
+  } else if (!s.root.isConnected && data.host) {
+    // the chart's own element may not have mounted yet while the page is busy: join its container
+    const host = document.querySelector(data.host);
+    if (host) host.appendChild(s.root);
   }
   if (data.step !== undefined) s.root.dataset.step = String(data.step);
   if (!s.raf) s.raf = requestAnimationFrame(() => paint(s));
