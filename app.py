@@ -81,6 +81,7 @@ def controls():
 
 
 TEXT_EVERY = 4  # the table and progress bar follow every 4th live frame; the chart title has every one
+LIVE_KEY = "live-chart"  # keyed elements carry the class st-key-<key>, where late frames find the chart
 
 
 @st.cache_resource
@@ -113,6 +114,7 @@ def train_live(trainer, data, info, settings: Settings, sample, log_y: bool, slo
     )
     run = trainer.TrainingRun(data, settings)
     pacer = FramePacer(run.total_steps)
+    live = live_plot()
     records = []
     start = time.perf_counter()
     for i, record in enumerate(run):
@@ -121,15 +123,15 @@ def train_live(trainer, data, info, settings: Settings, sample, log_y: bool, slo
             continue
         time.sleep(pacer.wait(time.perf_counter()))
         background, foreground = view.frame(records)
-        frame = {"slot": "live", "fg": foreground, "step": record.step, "host": ".st-key-live-chart"}
+        frame = {"slot": "live", "fg": foreground, "step": record.step, "host": f".st-key-{LIVE_KEY}"}
         if background is not None:
             frame |= {"bg": background, "bg_version": view.version}
         if not pacer.frames_drawn:
             with chart:
-                live_plot()(data={**frame, "attach": True, "height": charts.HEIGHT}, key="live-chart")
+                live(data={**frame, "attach": True, "height": charts.HEIGHT}, key=LIVE_KEY)
         else:
             with sink:
-                live_plot()(data=frame, key=f"live-frame-{i}")
+                live(data=frame, key=f"live-frame-{i}")
         if pacer.frames_drawn % TEXT_EVERY == 0:  # text redraws cost the browser more than the chart's
             numbers.markdown(numbers_table(record, data, info, init))
             progress.progress((i + 1) / run.total_steps, text=f"step {record.step:,} of {settings.steps:,}")

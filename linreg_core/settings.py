@@ -60,12 +60,11 @@ class Settings:
 
         Raises SettingsError naming the first value that does not parse.
         """
+        defaults = cls()
         kwargs: dict[str, Any] = {}
         for f in fields(cls):
-            if f.name not in values:
-                continue
-            raw = values[f.name]
-            kwargs[f.name] = _coerce(f.name, raw, type(getattr(cls(), f.name)))
+            if f.name in values:
+                kwargs[f.name] = _coerce(f.name, values[f.name], type(getattr(defaults, f.name)))
         return cls(**kwargs)
 
     def to_dict(self) -> dict[str, Any]:
