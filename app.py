@@ -82,6 +82,7 @@ def controls():
 
 TEXT_EVERY = 4  # the table and progress bar follow every 4th live frame; the chart title has every one
 LIVE_KEY = "live-chart"  # keyed elements carry the class st-key-<key>, where late frames find the chart
+BROWSER_READY = "browser_ready"  # session flag: this visitor's live chart has drawn (or waited long enough)
 
 
 @st.cache_resource
@@ -154,17 +155,44 @@ left, right = st.columns(2, vertical_alignment="top")
 numbers = left.empty()
 weights = right.empty()
 
+
+def browser_ready() -> None:
+    st.session_state[BROWSER_READY] = True
+
+
+def start_picture(data, info, settings: Settings, sample, log_y: bool, slots) -> None:
+    """A new visit: the data and the starting line, drawn by the live chart itself, which reports (see
+    live_plot.js) once the browser can draw; that report reruns the page, and the rerun trains. Training
+    at once would send the live frames to a browser still busy loading the page, which would drop them."""
+    chart, _, numbers, _ = slots
+    view = charts.LiveView(
+        data, info, sample, total_steps=settings.steps, init_w0=settings.init_w0, init_w1=settings.init_w1,
+        log_y=log_y,
+    )
+    background, foreground = view.frame([])
+    frame = {"slot": "live", "bg": background, "bg_version": view.version, "fg": foreground, "step": 0}
+    with chart:
+        live_plot()(
+            data={**frame, "attach": True, "height": charts.HEIGHT, "handshake": True},
+            key=LIVE_KEY, on_ready_change=browser_ready,
+        )
+    # a Plotly chart on the page makes the browser load the Plotly the live chart borrows
+    weights.plotly_chart(
+        charts.weights_figure([], info, true_w0=data.true_w0, true_w1=data.true_w1), key="weights-start",
+        width="stretch",
+    )
+    numbers.markdown(numbers_table(None, data, info, (settings.init_w0, settings.init_w1)))
+
+
 result = st.session_state.get("result")
 if again or result is None or result.settings != settings:
-    if "result" not in st.session_state:
-        # a first visit: show the starting picture while TensorFlow loads, which also makes the browser
-        # load Plotly, which the live chart borrows
-        start = charts.live_figure(
-            data, info, [], sample, total_steps=settings.steps, init_w0=settings.init_w0, init_w1=settings.init_w1
-        )
-        chart.plotly_chart(start, key="start", width="stretch")
+    ready = st.session_state.get(BROWSER_READY, False)
+    if not ready:
+        start_picture(data, info, settings, sample, log_y, (chart, sink, numbers, progress))
     with st.spinner("Loading TensorFlow (about 5 s, once per server)…"):
         trainer = importlib.import_module("linreg_core.trainer")
+    if not ready:
+        st.stop()  # the live chart's report reruns the page, and that run trains
     result = train_live(trainer, data, info, settings, sample, log_y, (chart, sink, numbers, progress))
     st.session_state["result"] = result
 

@@ -6,6 +6,7 @@
 // tiny elements ("attach": false) can update the chart without remounting it.
 const SLOTS = (window.__gradientTapeLabPlots = window.__gradientTapeLabPlots || new Map());
 const CONFIG = { displayModeBar: false, staticPlot: true };
+const READY_TIMEOUT_MS = 4000;
 
 function slot(name) {
   let s = SLOTS.get(name);
@@ -46,10 +47,24 @@ function paint(s) {
     s.paints.push(performance.now());  // paint times, for the browser benchmark and tests
     if (s.paints.length > 500) s.paints.shift();
   }
+  if (s.on_ready) {  // the first picture is up: the page may start training now
+    s.on_ready();
+    s.on_ready = null;
+  }
 }
 
-export default function ({ data, parentElement }) {
+export default function ({ data, parentElement, setStateValue }) {
   const s = slot(data.slot);
+  if (data.handshake && !s.on_ready) {
+    // a new visit: the page trains once the chart can draw (the browser may still be loading Plotly and
+    // mounting the page, and frames sent meanwhile would be lost); after READY_TIMEOUT_MS it trains anyway
+    const timer = setTimeout(() => s.on_ready && s.on_ready(), READY_TIMEOUT_MS);
+    s.on_ready = () => {
+      clearTimeout(timer);
+      s.on_ready = null;
+      setStateValue("ready", true);
+    };
+  }
   if (data.bg) {
     s.bg_spec = JSON.parse(data.bg);
     s.bg_version = data.bg_version;

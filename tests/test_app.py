@@ -15,6 +15,14 @@ from linreg_core.trainer import TrainingRun
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
+def visit() -> AppTest:
+    """A visit whose browser has drawn the live chart's start picture (what the chart's report says)."""
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.session_state["browser_ready"] = True
+    at.run()
+    return at
+
+
 def engine_final(settings: Settings):
     training = TrainingRun(linear_like(settings), settings)
     records = list(training)
@@ -48,9 +56,23 @@ def all_numbers(node):
 
 @pytest.fixture(scope="module")
 def app() -> AppTest:
+    return visit()
+
+
+def test_a_new_visit_shows_the_start_and_trains_once_the_browser_can_draw():
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
-    return at
+    assert not at.exception and not at.error
+    assert "result" not in at.session_state  # nothing trained while the browser may still be loading
+    start = next(m.value for m in at.markdown if m.value.startswith("| | start |"))
+    info = analyse(linear_like(Settings()))
+    assert f"| {info.w0_star:.4f} |" in start and "| **w0** | 0.0000 |" in start
+    (weights,) = chart_specs(at)  # the start weights chart, which makes the browser load Plotly
+    assert all(math.isfinite(v) for v in all_numbers(weights))
+    at.session_state["browser_ready"] = True  # what the live chart's report sets
+    at.run()
+    final, _ = engine_final(Settings())
+    assert shown_numbers(at)["w0"] == f"{final.w0:.4f}"
 
 
 def test_defaults_run_the_blogs_fit_without_exception(app):
@@ -114,8 +136,7 @@ def test_run_again_retrains(app):
 
 
 def test_too_high_learning_rate_shows_where_it_blew_up_and_no_nan():
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.run()
+    at = visit()
     at.select_slider(key="lr").set_value(0.5).run()
     assert not at.exception
     _, divergence = engine_final(Settings(lr=0.5))
@@ -130,8 +151,7 @@ def test_too_high_learning_rate_shows_where_it_blew_up_and_no_nan():
 
 @pytest.mark.parametrize("key, widget, value", [("n", "select_slider", 1), ("steps", "slider", 0)])
 def test_edge_settings_run_without_exception(key, widget, value):
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.run()
+    at = visit()
     getattr(at, widget)(key=key).set_value(value).run()
     assert not at.exception
     final, _ = engine_final(Settings(**{key: value}))
@@ -144,8 +164,7 @@ def test_page_and_command_line_agree_on_the_same_settings(app, capsys):
     from linreg_core.cli import main
 
     settings = Settings(n=200, w0=-1.0, noise=1.0, noise_kind="gaussian", seed=4, steps=500, lr=0.1)
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.run()
+    at = visit()
     at.select_slider(key="n").set_value(200)
     at.slider(key="w0").set_value(-1.0)
     at.slider(key="noise").set_value(1.0)

@@ -64,7 +64,7 @@ def set_n(page, base: str, n: int, extra_query: str = "") -> str:
     extra = extra_query.lstrip("?&")
     query = "&".join(q for q in ((f"n={n}" if SET_N == "query" else ""), extra) if q)
     page.goto(f"{base}/?{query}" if query else base)
-    harness.wait_for_idle(page, 600_000)
+    harness.wait_for_trained(page, 600_000)
     if shown_n(page) in (n, None):  # None: no such widget; trust the URL
         return "query"
     thumb = page.locator(N_WIDGET).get_by_role("slider").first

@@ -5,7 +5,8 @@
 - `browser` (session), `page` (function): Chromium at /usr/bin/chromium, or $CHROMIUM_PATH. If it is missing or
   does not launch, tests are skipped locally and FAIL when $CI is set (CI must not go green without a browser).
 - `app_page` (function): `page` already opened on the app, first script run finished.
-- helpers, importable from `harness`: `wait_for_idle(page, timeout)`, `screenshot(page, name)`.
+- helpers, importable from `harness`: `wait_for_trained(page, timeout)` (after goto), `wait_for_idle(page, timeout)`
+  (after an input), `screenshot(page, name)`.
 
 Every test in this folder is marked `e2e` (run only them: `pytest -m e2e`; skip them: `pytest -m "not e2e"`).
 """
@@ -29,10 +30,12 @@ from harness import (  # noqa: E402
     instrument,
     launch_chromium,
     screenshot,
+    wait_for_first_run,
     wait_for_idle,
+    wait_for_trained,
 )
 
-__all__ = ["screenshot", "wait_for_idle"]
+__all__ = ["screenshot", "wait_for_first_run", "wait_for_idle", "wait_for_trained"]
 
 HERE = Path(__file__).resolve().parent
 VIEWPORT = {"width": 1400, "height": 900}
@@ -124,7 +127,7 @@ def page(request, browser, streamlit_server):
 
 @pytest.fixture
 def app_page(page, streamlit_server):
-    """`page` opened on the app with its first script run finished."""
+    """`page` opened on the app, its first training run finished and drawn."""
     page.goto(streamlit_server)
-    wait_for_idle(page, 120_000)
+    wait_for_trained(page, 120_000)
     return page

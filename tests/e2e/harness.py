@@ -289,6 +289,32 @@ def wait_for_idle(
     page.wait_for_selector(NOT_RUNNING_SELECTOR, timeout=timeout)
 
 
+def wait_for_first_run(page, timeout: float = 120_000) -> None:
+    """After `page.goto`: wait until the app's first script run has begun and ended.
+
+    `wait_for_idle` alone cannot tell "before the first run" from "idle": a freshly connected app reports
+    `notRunning` for a moment before its first run starts.
+    """
+    page.wait_for_selector(CONNECTED_SELECTOR, timeout=timeout)
+    page.wait_for_function(
+        """() => { const S = window.__e2e; const app = document.querySelector("[data-testid='stApp']");
+                   return S && S.runEnds.length > 0
+                     && app.getAttribute('data-test-script-state') === 'notRunning'; }""",
+        timeout=timeout, polling=25,
+    )  # fmt: skip
+
+
+def wait_for_trained(page, timeout: float = 120_000) -> None:
+    """After `page.goto`: wait until the app has trained once and drawn the result.
+
+    A new visit runs the script twice: the first run draws the start picture, and the live chart's
+    report that it has drawn reruns the page, which trains. The replay chart marks the end of training.
+    """
+    wait_for_first_run(page, timeout)
+    page.locator(".st-key-replay").wait_for(timeout=timeout)
+    page.wait_for_selector(NOT_RUNNING_SELECTOR, timeout=timeout)
+
+
 def screenshot(page, name: str, *, full_page: bool = True) -> Path:
     """Save a PNG under <repo>/artifacts/screenshots/ and return its path."""
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)

@@ -76,6 +76,13 @@ def live_paints(page) -> tuple[list[float], str]:
     )
 
 
+def test_a_new_visit_animates_its_first_run(app_page):
+    """The first run of a visit waits for the browser to draw the start picture, so its frames are seen."""
+    paints, last_step = live_paints(app_page)
+    assert len(paints) >= 5  # the start picture, then frames of the run, not a jump to the end
+    assert last_step == "1000"
+
+
 def test_learning_rate_slider_by_keyboard_changes_the_fit(app_page):
     page = app_page
     before = shown(page)
