@@ -3,7 +3,7 @@
 import math
 
 import pytest
-from harness import screenshot, wait_for_idle
+from harness import screenshot, wait_for_idle, wait_for_trained
 
 from linreg_core.analysis import analyse
 from linreg_core.data import linear_like
@@ -81,6 +81,17 @@ def test_a_new_visit_animates_its_first_run(app_page):
     paints, last_step = live_paints(app_page)
     assert len(paints) >= 5  # the start picture, then frames of the run, not a jump to the end
     assert last_step == "1000"
+
+
+def test_a_visit_whose_live_chart_cannot_draw_still_trains(page, streamlit_server):
+    """If the live chart never gets Plotly, its report never comes: the 4 s fallback starts the run anyway."""
+    page.add_init_script("Object.defineProperty(window, 'Plotly', {get() {}, set(v) {}})")  # hide it
+    page.goto(streamlit_server)
+    wait_for_trained(page, RUN_MS)
+    paints, _ = live_paints(page)
+    assert paints == []  # the chart really could not draw: the fallback, not the report, started training
+    assert_shows(page, Settings())
+    assert page.get_by_test_id("stException").count() == 0
 
 
 def test_learning_rate_slider_by_keyboard_changes_the_fit(app_page):
