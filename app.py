@@ -23,6 +23,7 @@ from linreg_core.data import linear_like  # noqa: E402
 from linreg_core.live import (  # noqa: E402
     LR_OPTIONS,
     N_OPTIONS,
+    BackgroundRun,
     FramePacer,
     RunResult,
     divergence_message,
@@ -103,7 +104,8 @@ def reference(data_settings: Settings):
 
 
 def train_live(trainer, data, info, settings: Settings, sample, log_y: bool, slots) -> RunResult:
-    """Train, drawing ~45 log-spaced frames at up to 30 per second, always ending on the last step.
+    """Train on a worker thread while this one draws frames: ~45 log-spaced ones, or the newest step when
+    training is slower than that, at up to 30 per second, always ending on the last step.
 
     The chart is mounted once; each later frame travels as a tiny invisible element in `sink` and
     redraws only the moving parts (see live_plot.js), which keeps the browser at ~30 painted frames/s.
@@ -116,30 +118,37 @@ def train_live(trainer, data, info, settings: Settings, sample, log_y: bool, slo
     run = trainer.TrainingRun(data, settings)
     pacer = FramePacer(run.total_steps)
     live = live_plot()
-    records = []
     start = time.perf_counter()
-    for i, record in enumerate(run):
-        records.append(record)
-        if not pacer.due(i):
-            continue
-        time.sleep(pacer.wait(time.perf_counter()))
-        background, foreground = view.frame(records)
-        frame = {"slot": "live", "fg": foreground, "step": record.step, "host": f".st-key-{LIVE_KEY}"}
-        if background is not None:
-            frame |= {"bg": background, "bg_version": view.version}
-        if not pacer.frames_drawn:
-            with chart:
-                live(data={**frame, "attach": True, "height": charts.HEIGHT}, key=LIVE_KEY)
-        else:
-            with sink:
-                live(data=frame, key=f"live-frame-{i}")
-        if pacer.frames_drawn % TEXT_EVERY == 0:  # text redraws cost the browser more than the chart's
-            numbers.markdown(numbers_table(record, data, info, init))
-            progress.progress((i + 1) / run.total_steps, text=f"step {record.step:,} of {settings.steps:,}")
-        pacer.drawn(time.perf_counter())
+    with BackgroundRun(run) as training:
+        while True:
+            time.sleep(pacer.wait(time.perf_counter()))
+            finished = training.finished.is_set()  # read before the records, so none can arrive unseen
+            i = pacer.pick(len(training.records))
+            if i is None:
+                if finished:
+                    break
+                training.finished.wait(0.002)  # the next step is still training
+                continue
+            shown = training.records[: i + 1]
+            record = shown[-1]
+            background, foreground = view.frame(shown)
+            frame = {"slot": "live", "fg": foreground, "step": record.step, "host": f".st-key-{LIVE_KEY}"}
+            if background is not None:
+                frame |= {"bg": background, "bg_version": view.version}
+            if not pacer.frames_drawn:
+                with chart:
+                    live(data={**frame, "attach": True, "height": charts.HEIGHT}, key=LIVE_KEY)
+            else:
+                with sink:
+                    live(data=frame, key=f"live-frame-{pacer.frames_drawn}")
+            if pacer.frames_drawn % TEXT_EVERY == 0:  # text redraws cost the browser more than the chart's
+                numbers.markdown(numbers_table(record, data, info, init))
+                progress.progress((i + 1) / run.total_steps, text=f"step {record.step:,} of {settings.steps:,}")
+            pacer.drawn(i, time.perf_counter())
+    training.check()
     # the last carrier stays: emptying the sink now would replace it before the browser mounts it,
     # and the live view would stop short of the final step
-    return RunResult(settings, tuple(records), run.divergence, time.perf_counter() - start)
+    return RunResult(settings, tuple(training.records), run.divergence, time.perf_counter() - start)
 
 
 settings, log_y, again, lr_note = controls()

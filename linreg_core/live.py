@@ -3,6 +3,8 @@ slider grids, the live frame pacer, the run result the page keeps, and the words
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -16,7 +18,7 @@ if TYPE_CHECKING:
     from .data import Dataset
     from .trainer import Divergence, Step
 
-LIVE_FRAMES = 45  # frames drawn while training; at LIVE_FPS that is ~1.5 s of animation
+LIVE_FRAMES = 45  # log-spaced frames of a run; at LIVE_FPS that is ~1.5 s of animation
 LIVE_FPS = 30
 
 
@@ -36,38 +38,82 @@ def with_value(options: list, value) -> list:
 
 
 class FramePacer:
-    """Decides which records to draw live: about `frames` of them, log-spaced, at most `fps` per second.
+    """Picks the records to draw live: at most `fps` frames a second, always ending on the last record.
 
-    Training small data takes milliseconds, so frames are spread out in time to be seen; training large
-    data is slower than the frame budget, so a frame goes out whenever a due record arrives. The last
-    record is always drawn.
+    Training runs ahead on its own thread (see `BackgroundRun`); the page asks `pick` which record to
+    draw next. It plays about `frames` log-spaced targets in order, so the fast early steps show even
+    when training is already over (small n), and when the next target is not trained yet (large n) it
+    draws the newest record instead, so a slow run still animates at `fps`. `wait` says how long to
+    sleep before drawing to hold the rate.
     """
 
     def __init__(self, total_records: int, frames: int = LIVE_FRAMES, fps: float = LIVE_FPS) -> None:
         self._targets = frame_steps(total_records, frames)
-        self._next = 0
-        self._last = total_records - 1
+        self._next = 0  # index into _targets of the first target not yet drawn or passed
         self.interval = 1.0 / fps
         self._drawn_at: float | None = None
+        self.last_drawn = -1
         self.frames_drawn = 0
 
-    def due(self, index: int) -> bool:
-        """Is record `index` one to draw? Passing targets that were skipped over counts as due."""
-        if index >= self._last:
-            return True
-        if self._next < len(self._targets) and index >= self._targets[self._next]:
-            while self._next < len(self._targets) and self._targets[self._next] <= index:
-                self._next += 1
-            return True
-        return False
+    def pick(self, available: int) -> int | None:
+        """The record to draw next, given that records 0..available-1 exist; None if none is new."""
+        newest = available - 1
+        if newest <= self.last_drawn:
+            return None
+        while self._next < len(self._targets) and self._targets[self._next] <= self.last_drawn:
+            self._next += 1
+        if self._next < len(self._targets) and self._targets[self._next] <= newest:
+            return self._targets[self._next]
+        return newest
 
     def wait(self, now: float) -> float:
         """Seconds to sleep before the next frame keeps the rate at or under `fps`."""
         return 0.0 if self._drawn_at is None else max(0.0, self._drawn_at + self.interval - now)
 
-    def drawn(self, now: float) -> None:
+    def drawn(self, index: int, now: float) -> None:
+        self.last_drawn = index
         self._drawn_at = now
         self.frames_drawn += 1
+
+
+class BackgroundRun:
+    """Drains a training run into `records` on a worker thread, so drawing frames never holds training up.
+
+    Use it as a context manager: leaving the block (normally, or because Streamlit stops the script when
+    a control changes mid-run) stops the worker after the step it is on. An exception in the worker is
+    raised again by `check`.
+    """
+
+    def __init__(self, steps: Iterable[Step]) -> None:
+        self.records: list[Step] = []
+        self.finished = threading.Event()
+        self._steps = steps
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="gradienttape-lab-train", daemon=True)
+
+    def _work(self) -> None:
+        try:
+            for record in self._steps:
+                if self._stop.is_set():
+                    break
+                self.records.append(record)  # list.append is atomic: the page thread reads as it grows
+        except BaseException as e:  # handed to the page thread by check()
+            self._error = e
+        finally:
+            self.finished.set()
+
+    def __enter__(self) -> BackgroundRun:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def check(self) -> None:
+        if self._error is not None:
+            raise self._error
 
 
 @dataclass(frozen=True)

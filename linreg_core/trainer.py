@@ -28,7 +28,7 @@ from .settings import MODES, Settings
 
 MAX_CHUNK = 4096  # rows of the history buffer one compiled call can fill
 FIRST_CHUNK = 8  # small, so a page shows its first frame right away
-CHUNK_ELEMENTS = 3e7  # points × steps per compiled call: ~30 ms of work whatever n is
+CHUNK_ELEMENTS = 1.5e7  # points × steps per compiled call: ~20 ms of work, under a 30 fps frame, whatever n is
 EXPLODE_FACTOR = 1e6  # a loss this many times the starting loss counts as diverged
 
 

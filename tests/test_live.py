@@ -9,7 +9,7 @@ import pytest
 from linreg_core import charts
 from linreg_core.analysis import analyse
 from linreg_core.data import linear_like
-from linreg_core.live import LR_OPTIONS, N_OPTIONS, FramePacer, with_value
+from linreg_core.live import LR_OPTIONS, N_OPTIONS, BackgroundRun, FramePacer, with_value
 from linreg_core.settings import Settings
 from linreg_core.trainer import TrainingRun
 
@@ -21,29 +21,81 @@ def blog_run():
     return data, analyse(data), list(TrainingRun(data, settings))
 
 
+def play(pacer: FramePacer, arrivals: list[int]) -> list[int]:
+    """The records drawn when pick() is asked once per frame and `arrivals[k]` records exist at frame k."""
+    drawn = []
+    for available in arrivals:
+        i = pacer.pick(available)
+        if i is not None:
+            drawn.append(i)
+            pacer.drawn(i, now=0.0)
+    return drawn
+
+
 @pytest.mark.parametrize("total", [1, 2, 45, 1001, 10_001])
-def test_pacer_draws_about_45_frames_always_ending_on_the_last(total):
+def test_a_finished_run_plays_its_45_log_spaced_targets_ending_on_the_last(total):
     pacer = FramePacer(total)
-    drawn = [i for i in range(total) if pacer.due(i)]
-    assert drawn[-1] == total - 1 and drawn[0] == 0
-    assert len(drawn) == min(total, 45)
-    assert drawn == sorted(set(drawn))
+    drawn = play(pacer, [total] * 100)
+    assert drawn == charts.frame_steps(total, 45)  # small n: training is over before the second frame
+    assert drawn[0] == 0 and drawn[-1] == total - 1 and len(drawn) == min(total, 45)
 
 
-def test_pacer_counts_skipped_targets_as_due_once():
+def test_a_slow_run_draws_the_newest_record_when_the_next_target_is_not_trained_yet():
+    targets = charts.frame_steps(1001, 45)
     pacer = FramePacer(1001)
-    assert pacer.due(500)  # records arriving in a big chunk: the first late one is drawn
-    assert not pacer.due(500)
-    assert pacer.due(1000)
+    arrivals = list(range(16, 1001, 16)) + [1001, 1001]  # 16 steps per frame interval, as at n = 1e6
+    drawn = play(pacer, arrivals)
+    assert drawn[-1] == 1000 and drawn == sorted(set(drawn))
+    assert len(drawn) > len(arrivals) - 5  # about one frame per interval: the animation keeps its rate
+    # early on, frames play the log-spaced targets in order; later, whatever trained newest
+    assert drawn[:5] == targets[:5]
+    late = [i for i in drawn if i > 500]
+    assert any(i not in targets for i in late) and all(i + 1 in arrivals for i in late if i not in targets)
+
+
+def test_a_diverged_run_ends_on_its_last_record():
+    pacer = FramePacer(1001)
+    drawn = play(pacer, [300] * 100)  # the run stopped after 300 records
+    assert drawn[-1] == 299 and drawn == [t for t in charts.frame_steps(1001, 45) if t < 299] + [299]
 
 
 def test_pacer_keeps_frames_at_least_an_interval_apart():
     pacer = FramePacer(100, fps=20)
     assert pacer.wait(now=10.0) == 0.0
-    pacer.drawn(now=10.0)
+    pacer.drawn(0, now=10.0)
     assert pacer.wait(now=10.01) == pytest.approx(0.04)
     assert pacer.wait(now=10.2) == 0.0
-    assert pacer.frames_drawn == 1
+    assert pacer.frames_drawn == 1 and pacer.pick(1) is None  # nothing new to draw
+
+
+def test_background_run_yields_the_same_records_as_the_run_itself(blog_run):
+    data, _, direct = blog_run
+    with BackgroundRun(TrainingRun(data, Settings())) as training:
+        training.finished.wait()
+    training.check()
+    assert training.records == direct
+
+
+def test_background_run_stops_when_its_block_is_left_early():
+    settings = Settings(n=100_000, steps=10_000)
+    run = TrainingRun(linear_like(settings), settings)
+    with BackgroundRun(run) as training:
+        while not training.records:
+            training.finished.wait(0.001)
+    stopped_at = len(training.records)
+    assert training.finished.is_set()  # the worker has ended, not just been abandoned
+    assert stopped_at < run.total_steps and len(training.records) == stopped_at
+
+
+def test_background_run_hands_a_worker_error_to_the_page():
+    def broken():
+        yield from []
+        raise ValueError("bad step")
+
+    with BackgroundRun(broken()) as training:
+        training.finished.wait()
+    with pytest.raises(ValueError, match="bad step"):
+        training.check()
 
 
 def test_slider_grids_hold_the_defaults_and_the_ends():

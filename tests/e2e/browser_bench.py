@@ -5,8 +5,9 @@ opens `?n=<n>` in a fresh browser context (cold cache: includes the lazy ~4.6 MB
 first run, then repeatedly presses ArrowRight/ArrowLeft on the learning-rate slider and measures in the page:
 - first update: key press -> first painted change of any Plotly chart,
 - final: key press -> script state back to notRunning,
-- painted updates/s during the live phase (first to last painted update of the busiest chart), and the
-  steady rate 1000/median gap (blind to one slow final redraw),
+- painted updates/s of the busiest chart from its first to its last painted update (this window ends with
+  the swap from the live chart to the replay, so it counts that pause), and the steady rate 1000/median gap,
+- live frames/s: the live chart's own paints (it logs them) from its first to its last, i.e. the live phase,
 - longest pause between two painted updates, and how many new plot elements appeared (remounts).
 Prints a table of medians. Not a pytest test (its name does not match test_*.py). Exit code 1 when a run
 showed an exception or painted nothing.
@@ -32,6 +33,8 @@ N_WIDGET = ".st-key-n"  # select_slider (role=slider; aria-valuetext "1,000,000"
 SET_N = "query"  # "query": open ?n=<n>, then check N_WIDGET and fall back to the keyboard;  "keys": keyboard only
 PLOT_SELECTOR = ".js-plotly-plot"  # every Plotly div, whether st.plotly_chart's or a component's
 EXCEPTION_SELECTOR = "[data-testid='stException']"
+# the live chart's own log of its painted frames (page times); the live phase is its first to last paint
+LIVE_PAINTS_JS = "() => (window.__gradientTapeLabPlots && window.__gradientTapeLabPlots.get('live') || {}).paints || []"
 VIEWPORT = {"width": 1400, "height": 900}
 # ------------------------------------------------------------------------------------------------------------
 
@@ -107,7 +110,7 @@ def bench_n(browser, base: str, n: int, reps: int, warmup: int, extra_query: str
     webgl_warnings = []
     page.on("console", lambda m: webgl_warnings.append(m.text) if "WebGL" in m.text else None)
     first_chart_ms, how = open_and_first_chart(page, base, n, extra_query)
-    results, problems = [], []
+    results, problems, live = [], [], []
     for i in range(warmup + reps):
         key = "ArrowRight" if i % 2 == 0 else "ArrowLeft"  # stay near the starting learning rate
         it = harness.press_and_measure(page, LR_SLIDER, key, timeout=600_000)
@@ -116,6 +119,9 @@ def bench_n(browser, base: str, n: int, reps: int, warmup: int, extra_query: str
         if it.updates == 0:
             problems.append(f"n={n} run {i}: no chart update painted")
         if i >= warmup:
+            paints = [t for t in page.evaluate(LIVE_PAINTS_JS) if t >= it.t_input]
+            span = (paints[-1] - paints[0]) / 1000 if len(paints) >= 2 else 0
+            live.append(((len(paints) - 1) / span if span > 0 else None, len(paints)))
             results.append(it)
         time.sleep(0.2)
     harness.screenshot(page, f"bench-n{n}")
@@ -131,6 +137,8 @@ def bench_n(browser, base: str, n: int, reps: int, warmup: int, extra_query: str
         "max_gap_ms": _median([r.max_gap_ms for r in results]),
         "steady_per_s": _median([1000 / r.median_gap_ms if r.median_gap_ms else None for r in results]),
         "remounts": _median([r.mounts for r in results]),
+        "live_per_s": _median([rate for rate, _ in live]),
+        "live_frames": _median([count for _, count in live]),
         "webgl_warnings": len(webgl_warnings),
         "webgl_sample": sorted({w[:120] for w in webgl_warnings}, key=lambda w: "Too many" not in w)[:3],
         "raw": [r.__dict__ for r in results],
@@ -172,7 +180,7 @@ def main(argv=None) -> int:
             server.stop()
 
     head = ["n", "open->1st chart ms", "key->1st update ms", "key->final ms", "painted upd/s", "steady upd/s",
-            "updates", "max gap ms", "remounts"]  # fmt: skip
+            "updates", "max gap ms", "remounts", "live frames/s", "live frames"]  # fmt: skip
     print(f"\nmedians over {args.reps} presses (after {args.warmup} warm-up), page-side timings")
     print(" | ".join(f"{h:>18}" for h in head))
     for r in rows:
@@ -180,7 +188,7 @@ def main(argv=None) -> int:
         cells = [
             label, _fmt(r["open_to_first_chart_ms"]), _fmt(r["first_update_ms"]), _fmt(r["final_ms"]),
             _fmt(r["updates_per_s"], 1), _fmt(r["steady_per_s"], 1), _fmt(r["updates"]), _fmt(r["max_gap_ms"]),
-            _fmt(r["remounts"]),
+            _fmt(r["remounts"]), _fmt(r["live_per_s"], 1), _fmt(r["live_frames"]),
         ]  # fmt: skip
         print(" | ".join(f"{c:>18}" for c in cells))
     problems = [p for r in rows for p in r["problems"]]

@@ -340,6 +340,7 @@ class Interaction:
     max_gap_ms: float | None  # longest pause between two painted updates in that slot
     median_gap_ms: float | None  # typical spacing: 1000/median_gap_ms is the steady rate, blind to a final redraw
     slots: list[int]  # painted updates per slot
+    t_input: float = 0.0  # page time of the input
 
 
 def summarize(snap: dict, t_input: float) -> Interaction:
@@ -361,6 +362,7 @@ def summarize(snap: dict, t_input: float) -> Interaction:
         max_gap_ms=max(gaps) if gaps else None,
         median_gap_ms=statistics.median(gaps) if gaps else None,
         slots=[len(s) for s in slots],
+        t_input=t_input,
     )
 
 
