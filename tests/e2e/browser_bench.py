@@ -33,6 +33,7 @@ N_WIDGET = ".st-key-n"  # select_slider (role=slider; aria-valuetext "1,000,000"
 SET_N = "query"  # "query": open ?n=<n>, then check N_WIDGET and fall back to the keyboard;  "keys": keyboard only
 PLOT_SELECTOR = ".js-plotly-plot"  # every Plotly div, whether st.plotly_chart's or a component's
 EXCEPTION_SELECTOR = "[data-testid='stException']"
+SLIDER_SELECTOR = "[data-testid='stSlider']"  # cold start counts the controls as shown when 6 sliders are
 # the live chart's own log of its painted frames (page times); the live phase is its first to last paint
 LIVE_PAINTS_JS = "() => (window.__gradientTapeLabPlots && window.__gradientTapeLabPlots.get('live') || {}).paints || []"
 VIEWPORT = {"width": 1400, "height": 900}
@@ -146,6 +147,33 @@ def bench_n(browser, base: str, n: int, reps: int, warmup: int, extra_query: str
     }
 
 
+def _page_time_when(page, condition_js: str) -> float:
+    """Page time (ms since navigation start) of the first animation frame where `condition_js` holds."""
+    handle = page.wait_for_function(f"() => ({condition_js}) && performance.now()", polling="raf", timeout=600_000)
+    return handle.json_value()
+
+
+def cold_start(browser, app: Path) -> dict:
+    """A fresh server (TensorFlow not yet imported) and a fresh browser context: when do title, controls,
+    the first chart and the first finished run appear, in ms after the page is opened?"""
+    server = harness.StreamlitServer(app=app, cwd=harness.REPO_ROOT)
+    base = server.start()
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        page = context.new_page()
+        harness.instrument(page)
+        page.goto(base, wait_until="commit")
+        title = _page_time_when(page, "document.querySelector('h1')")
+        controls = _page_time_when(page, f"document.querySelectorAll({json.dumps(SLIDER_SELECTOR)}).length >= 6")
+        chart = _page_time_when(page, "[...document.querySelectorAll('.js-plotly-plot')].some(el => el._fullLayout)")
+        harness.wait_for_trained(page, 600_000)
+        trained = page.evaluate("() => window.__e2e.runEnds.slice(-1)[0]")
+        return {"title_ms": title, "controls_ms": controls, "first_chart_ms": chart, "trained_ms": trained}
+    finally:
+        context.close()
+        server.stop()
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, nargs="+", default=[100, 1_000_000])
@@ -155,6 +183,7 @@ def main(argv=None) -> int:
     ap.add_argument("--url", help="use this running server instead of starting one")
     ap.add_argument("--query", default="", help="extra URL query, e.g. 'steps=500&seed=1'")
     ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--cold", type=int, default=3, help="fresh servers to time a cold start on (0: skip)")
     args = ap.parse_args(argv)
 
     from playwright.sync_api import sync_playwright
@@ -171,6 +200,7 @@ def main(argv=None) -> int:
     try:
         with sync_playwright() as p:
             browser = harness.launch_chromium(p)
+            colds = [] if args.url else [cold_start(browser, args.app.resolve()) for _ in range(args.cold)]
             for n in args.n:
                 rows.append(bench_n(browser, base, n, args.reps, args.warmup, args.query))
                 print(f"n={n:,} done", flush=True)
@@ -191,6 +221,12 @@ def main(argv=None) -> int:
             _fmt(r["remounts"]), _fmt(r["live_per_s"], 1), _fmt(r["live_frames"]),
         ]  # fmt: skip
         print(" | ".join(f"{c:>18}" for c in cells))
+    if colds:
+        print(f"\ncold start, medians over {len(colds)} fresh servers (ms after the page is opened)")
+        for label, key in (("title", "title_ms"), ("controls", "controls_ms"), ("first chart", "first_chart_ms"),
+                           ("first run finished", "trained_ms")):  # fmt: skip
+            values = [c[key] for c in colds]
+            print(f"{label:>20}: {_fmt(_median(values))}  ({', '.join(_fmt(v) for v in values)})")
     problems = [p for r in rows for p in r["problems"]]
     for r in rows:  # SwiftShader's "GPU stall due to ReadPixels" is noise; lost contexts are not
         lost = [w for w in r["webgl_sample"] if "Too many active WebGL contexts" in w or "CONTEXT_LOST" in w]
@@ -201,7 +237,7 @@ def main(argv=None) -> int:
     for msg in problems:
         print("PROBLEM:", msg)
     if args.json:
-        args.json.write_text(json.dumps(rows, indent=2))
+        args.json.write_text(json.dumps({"cold_start": colds, "runs": rows}, indent=2))
     return 1 if any("exception" in m or "no chart update" in m for m in problems) else 0
 
 
