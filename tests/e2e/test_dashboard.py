@@ -109,6 +109,28 @@ def test_learning_rate_slider_by_keyboard_changes_the_fit(app_page):
     screenshot(page, "lr-arrow-right")
 
 
+def test_keys_pressed_during_a_run_restart_it_and_the_last_setting_wins(app_page):
+    """A drag fires a rerun per step of the slider: each interrupts the run before (and its training
+    thread); the page must end on the engine's numbers for the last value, with nothing broken."""
+    page = app_page
+    thumb = page.locator(".st-key-lr").get_by_role("slider").first
+    thumb.focus()
+    states_at_press = []
+    for i in range(3):
+        if i:
+            page.wait_for_timeout(300)  # into the run the last press started (its animation lasts ~1.5 s)
+            states_at_press.append(page.get_by_test_id("stApp").get_attribute("data-test-script-state"))
+        page.keyboard.press("ArrowRight")
+    assert states_at_press == ["running", "running"]  # the 2nd and 3rd presses did interrupt a run
+    wait_for_idle(page, RUN_MS)
+    settings = Settings(lr=LR_OPTIONS[LR_OPTIONS.index(0.02) + 3])
+    assert_shows(page, settings)
+    _, last_step = live_paints(page)
+    assert last_step == "1000"
+    assert page.get_by_test_id("stException").count() == 0 and not page.console_errors
+    screenshot(page, "interrupted-runs")
+
+
 def test_a_diverging_rate_says_where_it_blew_up_and_draws_no_nan(app_page):
     page = app_page
     press(page, "lr", "End")  # the largest rate, far past 2/lambda_max
