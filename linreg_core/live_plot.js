@@ -62,7 +62,7 @@ export default function ({ data, parentElement, setStateValue }) {
     s.on_ready = () => {
       clearTimeout(timer);
       s.on_ready = null;
-      setStateValue("ready", true);
+      setStateValue("ready", Date.now());  // a new value each time, so the page's callback always fires
     };
   }
   if (data.bg) {
