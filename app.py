@@ -103,6 +103,23 @@ def reference(data_settings: Settings):
     return analyse(dataset(data_settings))
 
 
+def live_view(data, info, settings: Settings, sample, log_y: bool) -> charts.LiveView:
+    return charts.LiveView(
+        data, info, sample, total_steps=settings.steps, init_w0=settings.init_w0, init_w1=settings.init_w1,
+        log_y=log_y,
+    )
+
+
+def live_frame(view: charts.LiveView, records) -> dict:
+    """What the live chart's front end gets for one frame (see live_plot.js)."""
+    background, foreground = view.frame(records)
+    step = records[-1].step if records else 0
+    frame = {"slot": "live", "fg": foreground, "step": step, "host": f".st-key-{LIVE_KEY}"}
+    if background is not None:
+        frame |= {"bg": background, "bg_version": view.version}
+    return frame
+
+
 def train_live(trainer, data, info, settings: Settings, sample, log_y: bool, slots) -> RunResult:
     """Train on a worker thread while this one draws frames: ~45 log-spaced ones, or the newest step when
     training is slower than that, at up to 30 per second, always ending on the last step.
@@ -112,9 +129,7 @@ def train_live(trainer, data, info, settings: Settings, sample, log_y: bool, slo
     """
     chart, sink, numbers, progress = slots
     init = (settings.init_w0, settings.init_w1)
-    view = charts.LiveView(
-        data, info, sample, total_steps=settings.steps, init_w0=init[0], init_w1=init[1], log_y=log_y
-    )
+    view = live_view(data, info, settings, sample, log_y)
     run = trainer.TrainingRun(data, settings)
     pacer = FramePacer(run.total_steps)
     live = live_plot()
@@ -129,12 +144,8 @@ def train_live(trainer, data, info, settings: Settings, sample, log_y: bool, slo
                     break
                 training.finished.wait(0.002)  # the next step is still training
                 continue
-            shown = training.records[: i + 1]
-            record = shown[-1]
-            background, foreground = view.frame(shown)
-            frame = {"slot": "live", "fg": foreground, "step": record.step, "host": f".st-key-{LIVE_KEY}"}
-            if background is not None:
-                frame |= {"bg": background, "bg_version": view.version}
+            record = training.records[i]
+            frame = live_frame(view, training.records[: i + 1])
             if not pacer.frames_drawn:
                 with chart:
                     live(data={**frame, "attach": True, "height": charts.HEIGHT}, key=LIVE_KEY)
@@ -173,13 +184,8 @@ def start_picture(data, info, settings: Settings, sample, log_y: bool, slots) ->
     """A new visit: the data and the starting line, drawn by the live chart itself, which reports (see
     live_plot.js) once the browser can draw; that report reruns the page, and the rerun trains. Training
     at once would send the live frames to a browser still busy loading the page, which would drop them."""
-    chart, _, numbers, _ = slots
-    view = charts.LiveView(
-        data, info, sample, total_steps=settings.steps, init_w0=settings.init_w0, init_w1=settings.init_w1,
-        log_y=log_y,
-    )
-    background, foreground = view.frame([])
-    frame = {"slot": "live", "bg": background, "bg_version": view.version, "fg": foreground, "step": 0}
+    chart, numbers, weights = slots
+    frame = live_frame(live_view(data, info, settings, sample, log_y), [])
     with chart:
         live_plot()(
             data={**frame, "attach": True, "height": charts.HEIGHT, "handshake": True},
@@ -197,7 +203,7 @@ result = st.session_state.get("result")
 if again or result is None or result.settings != settings:
     ready = st.session_state.get(BROWSER_READY, False)
     if not ready:
-        start_picture(data, info, settings, sample, log_y, (chart, sink, numbers, progress))
+        start_picture(data, info, settings, sample, log_y, (chart, numbers, weights))
     with st.spinner("Loading TensorFlow (about 5 s, once per server)…"):
         trainer = importlib.import_module("linreg_core.trainer")
     if not ready:

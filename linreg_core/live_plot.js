@@ -47,10 +47,7 @@ function paint(s) {
     s.paints.push(performance.now());  // paint times, for the browser benchmark and tests
     if (s.paints.length > 500) s.paints.shift();
   }
-  if (s.on_ready) {  // the first picture is up: the page may start training now
-    s.on_ready();
-    s.on_ready = null;
-  }
+  if (s.on_ready) s.on_ready();  // the first picture is up: the page may start training now
 }
 
 export default function ({ data, parentElement, setStateValue }) {
