@@ -105,7 +105,10 @@ def live_figure(
     init_w1: float = 0.0,
     log_y: bool = True,
 ) -> go.Figure:
-    """Data and fit (left), loss so far (right): one frame of the live view, cheap enough for ~30 per second.
+    """Data and fit (left), loss so far (right): one frame of the live view as a single figure.
+
+    The page draws this view split in two layers (`LiveView`, cheaper per frame); this one-figure form
+    states what the view holds, and the tests check both it and that the layers together match it.
 
     Before the first record the line drawn is the starting line (`init_w0`, `init_w1`). The loss axis
     spans 0..`total_steps` so the curve grows from left to right.

@@ -124,6 +124,29 @@ def test_live_layers_line_up_and_the_fit_line_is_the_records(blog_run):
     assert bg["data"][0]["name"] == "data" and "current fit" in [t["name"] for t in bg["data"]]
 
 
+@pytest.mark.parametrize("k", [0, 1, 37, 1001])
+def test_the_two_layers_together_draw_what_the_one_figure_live_view_draws(blog_run, k):
+    """charts.live_figure states the live view as one figure (and the chart tests check it); the page
+    draws it split in two layers, which must together hold the same traces and views."""
+    import plotly.graph_objects as go
+
+    data, info, records = blog_run
+    sample = charts.sample_points(data)
+    whole = charts.live_figure(data, info, records[:k], sample, total_steps=1000)
+    background, foreground = charts.LiveView(data, info, sample, total_steps=1000).frame(records[:k])
+    bg, fg = go.Figure(json.loads(background)), go.Figure(json.loads(foreground))
+    moving = {t.name: t for t in fg.data}
+    still = {t.name: t for t in bg.data}
+    for t in whole.data:
+        layer = moving if t.name in moving else still
+        assert list(layer[t.name].x) == pytest.approx(list(t.x)), t.name
+        assert list(layer[t.name].y) == pytest.approx(list(t.y)), t.name
+    assert set(moving) | set(still) == {t.name for t in whole.data}
+    for axis in ("xaxis", "yaxis", "xaxis2"):
+        assert bg.layout[axis].range == fg.layout[axis].range == whole.layout[axis].range
+    assert bg.layout.title.subtitle.text == whole.layout.title.subtitle.text
+
+
 def test_a_converging_run_sends_the_background_once(blog_run):
     data, info, records = blog_run
     view = charts.LiveView(data, info, charts.sample_points(data), total_steps=1000)
