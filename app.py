@@ -31,7 +31,9 @@ from linreg_core.live import (  # noqa: E402
     stability_note,
     with_value,
 )
-from linreg_core.settings import MAX_STEPS, NOISE_KINDS, Settings  # noqa: E402
+from linreg_core.settings import MAX_STEPS, Settings  # noqa: E402
+
+NOISE_KINDS = ("uniform", "gaussian")
 
 
 def controls():
@@ -163,8 +165,8 @@ def train_live(trainer, data, info, settings: Settings, sample, log_y: bool, slo
 
 
 settings, log_y, again, lr_note = controls()
-data = dataset(settings.data_part())
-info = reference(settings.data_part())
+data = dataset(settings.changed(steps=1000, lr=0.02, init_w0=0.0, init_w1=0.0))
+info = reference(settings.changed(steps=1000, lr=0.02, init_w0=0.0, init_w1=0.0))
 lr_note.caption(stability_note(info, settings.lr))
 sample = charts.sample_points(data)
 

@@ -1,4 +1,4 @@
-"""`python -m linreg_core`: the blog's run from the command line, with every knob as a flag."""
+"""`python -m linreg_core`: the blog's run from the command line, with every setting as a flag."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from .data import DataError, from_csv, linear_like
-from .settings import MODES, NOISE_KINDS, Settings, SettingsError
+from .settings import MODES, Settings, SettingsError, add_arguments
 
 EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 3
@@ -18,22 +18,13 @@ class _Parser(argparse.ArgumentParser):
         raise SettingsError(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    d = Settings()
+def build_parser(settings_type: type = Settings) -> argparse.ArgumentParser:
+    """The flags of every declared setting (see settings.py), plus the command line's own options."""
     p = _Parser(
         prog="python -m linreg_core",
         description="Fit y = w0*x + w1 by gradient descent with tf.GradientTape, as in the blog post.",
     )
-    p.add_argument("--n", type=int, default=d.n, help="number of points (default %(default)s)")
-    p.add_argument("--w0", type=float, default=d.w0, help="true slope (default %(default)s)")
-    p.add_argument("--w1", type=float, default=d.w1, help="true intercept (default %(default)s)")
-    p.add_argument("--noise", type=float, default=d.noise, help="noise scale (default %(default)s)")
-    p.add_argument("--noise-kind", choices=NOISE_KINDS, default=d.noise_kind, help="noise distribution")
-    p.add_argument("--seed", type=int, default=d.seed, help="random seed of the data (default %(default)s)")
-    p.add_argument("--steps", type=int, default=d.steps, help="last step; runs steps+1 updates like the blog")
-    p.add_argument("--lr", type=float, default=d.lr, help="learning rate (default %(default)s)")
-    p.add_argument("--init-w0", type=float, default=d.init_w0, help="starting slope (default %(default)s)")
-    p.add_argument("--init-w1", type=float, default=d.init_w1, help="starting intercept (default %(default)s)")
+    add_arguments(p, settings_type)
     p.add_argument("--log-every", type=int, default=100, help="print every this many steps (default %(default)s)")
     p.add_argument("--csv", metavar="PATH", help="fit the x,y columns of this CSV (header row) instead")
     p.add_argument("--mode", choices=MODES, default="compiled", help="compiled chunks or the blog's eager loop")

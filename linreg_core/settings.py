@@ -1,70 +1,143 @@
-"""One settings object for every front end: the page's sliders, the URL and the command line."""
+"""Every setting of a run, declared once: its default, range, scale, label and help.
+
+The declaration is field metadata on one frozen dataclass. Everything else is derived from it:
+- the checks (`Settings.__post_init__`),
+- the command line's flags (`add_arguments`),
+- the page's widgets (the `dashboard` package walks `knobs()`),
+- the URL (`from_query` reads it leniently, `to_query` writes it back).
+A setting added here appears in all of them with no second list to keep in step.
+"""
 
 from __future__ import annotations
 
+import argparse
 import math
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from typing import Any
 
-NOISE_KINDS = ("uniform", "gaussian")
-MODES = ("compiled", "eager")
+import numpy as np
+
 MAX_N = 1_000_000
+MODES = ("compiled", "eager")  # the trainer's two ways of running the same loop
 MAX_STEPS = 10_000
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)  # smallest normal float32: below it a rate rounds to 0 or loses bits
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+MAX_QUERY_VALUE = 64  # characters; a longer URL value is not a number anyone typed
 
 
 class SettingsError(ValueError):
     """A setting a person chose is out of range; the message says which and why."""
 
 
+def grid(lo_exp: int, hi_exp: int, mantissas: Sequence[float]) -> tuple[float, ...]:
+    """Log-spaced slider stops: each mantissa times each power of ten from 10^lo_exp to 10^hi_exp."""
+    return tuple(float(f"{m}e{e}") for e in range(lo_exp, hi_exp + 1) for m in mantissas)
+
+
+@dataclass(frozen=True)
+class Knob:
+    """How one setting is shown, parsed and checked. `lo`/`hi` bound numbers (inclusive) everywhere.
+
+    widget: "slider" (linear, `step`), "grid" (a select slider over `stops`, which any in-range value may
+    join), "number" (typed entry), "choice" (one of `choices`).
+    `part`: "data" settings change the points; "train" settings change only how they are fitted.
+    `when`: shown and used only when another setting has one of some values, e.g. ("optimizer", ("adam",)).
+    """
+
+    label: str
+    help: str
+    group: str
+    widget: str = "slider"
+    lo: float | None = None
+    hi: float | None = None
+    step: float | None = None
+    stops: tuple[float, ...] = ()
+    choices: tuple[str, ...] = ()
+    part: str = "train"
+    when: tuple[str, tuple[Any, ...]] | None = None
+
+    def flag(self, name: str) -> str:
+        return "--" + name.replace("_", "-")
+
+
+def knob(default: Any, **kw: Any) -> Any:
+    return field(default=default, metadata={"knob": Knob(**kw)})
+
+
+# ---- the declaration --------------------------------------------------------------------------
+
+DATA, DESCENT, START = "Data", "Gradient descent", "Starting weights"
+N_STOPS = tuple(int(v) for v in grid(0, 6, (1, 2, 5)) if v <= MAX_N)
+STEP_STOPS = (0,) + tuple(int(v) for v in grid(0, 4, (1, 1.5, 2, 3, 5, 7)) if v <= MAX_STEPS)
+# fifteen rates a decade: fine enough to walk up to a critical rate without jumping far past it
+LR_STOPS = grid(-4, 0, (1, 1.2, 1.5, 1.8, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9)) + (10.0,)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every knob of a run, with the blog's values as defaults.
 
-    The names are the command line's flags with underscores, and the page's widget keys.
+    The names are the command line's flags with underscores, the URL's parameters and the page's widget keys.
     `steps` counts like the blog's `range(steps + 1)`: steps=1000 makes 1001 updates, logged 0..1000.
     """
 
-    n: int = 100
-    w0: float = 3.0
-    w1: float = 4.0
-    noise: float = 0.5
-    noise_kind: str = "uniform"
-    seed: int = 0
-    steps: int = 1000
-    lr: float = 0.02
-    init_w0: float = 0.0
-    init_w1: float = 0.0
+    n: int = knob(
+        100, label="points n", group=DATA, widget="grid", lo=1, hi=MAX_N, stops=N_STOPS, part="data",
+        help="How many (x, y) points to generate. Training always uses every one of them.",
+    )  # fmt: skip
+    w0: float = knob(
+        3.0, label="true slope w0", group=DATA, lo=-10, hi=10, step=0.1, part="data",
+        help="The slope the points are generated with.",
+    )  # fmt: skip
+    w1: float = knob(
+        4.0, label="true intercept w1", group=DATA, lo=-10, hi=10, step=0.1, part="data",
+        help="The intercept the points are generated with.",
+    )  # fmt: skip
+    noise: float = knob(
+        0.5, label="noise", group=DATA, lo=0, hi=5, step=0.05, part="data",
+        help="Scale of the noise added to y. The blog's uniform noise is never negative, so the best "
+        "intercept sits about noise/2 above the true one.",
+    )  # fmt: skip
+    noise_kind: str = knob(
+        "uniform", label="noise kind", group=DATA, widget="choice", choices=("uniform", "gaussian"), part="data",
+        help="uniform: noise·U[0,1), as in the blog; gaussian: noise·N(0,1), zero-mean.",
+    )  # fmt: skip
+    seed: int = knob(
+        0, label="seed", group=DATA, widget="number", lo=0, hi=2**31 - 1, step=1, part="data",
+        help="The random seed of the points: same seed, same points, on any machine.",
+    )  # fmt: skip
+    steps: int = knob(
+        1000, label="steps", group=DESCENT, widget="grid", lo=0, hi=MAX_STEPS, stops=STEP_STOPS,
+        help="Last step number. Like the blog's range(steps + 1), it makes steps + 1 updates.",
+    )  # fmt: skip
+    lr: float = knob(
+        0.02, label="learning rate", group=DESCENT, widget="grid", lo=1e-4, hi=10.0, stops=LR_STOPS,
+        help="Step size of each update (log scale). Above the critical rate 2/λmax the weights swing with "
+        "growing amplitude and the run diverges.",
+    )  # fmt: skip
+    init_w0: float = knob(
+        0.0, label="initial w0", group=START, lo=-10, hi=10, step=0.1, help="The slope before step 0.",
+    )  # fmt: skip
+    init_w1: float = knob(
+        0.0, label="initial w1", group=START, lo=-10, hi=10, step=0.1, help="The intercept before step 0.",
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, float) and not math.isfinite(value):
-                raise SettingsError(f"{f.name} must be a finite number, got {value}")
-        if not 1 <= self.n <= MAX_N:
-            raise SettingsError(f"n must be between 1 and {MAX_N:,}, got {self.n}")
-        if self.noise < 0:
-            raise SettingsError(f"noise must be 0 or more, got {self.noise}")
-        if self.noise_kind not in NOISE_KINDS:
-            raise SettingsError(f"noise kind must be one of {', '.join(NOISE_KINDS)}, got {self.noise_kind!r}")
-        if self.seed < 0:
-            raise SettingsError(f"seed must be 0 or more, got {self.seed}")
-        if not 0 <= self.steps <= MAX_STEPS:
-            raise SettingsError(f"steps must be between 0 and {MAX_STEPS:,}, got {self.steps}")
-        if self.lr <= 0:
-            raise SettingsError(f"learning rate must be greater than 0, got {self.lr}")
+        for name, kind, _, k in knobs(type(self)):
+            value = getattr(self, name)
+            if kind in (int, float):
+                # the widgets hand over floats for whole-number settings (and numpy scalars); store plain values
+                object.__setattr__(self, name, _number(name, value, kind))
+            check(name, getattr(self, name), kind, k)
+
+    # ---- derived views -------------------------------------------------------------------------
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Settings:
-        """Build from loose values (strings from a URL, numbers from widgets); unknown keys are ignored.
-
-        Raises SettingsError naming the first value that does not parse.
-        """
-        defaults = cls()
-        kwargs: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name in values:
-                kwargs[f.name] = _coerce(f.name, values[f.name], type(getattr(defaults, f.name)))
+        """Build from loose values (strings from a command line, numbers from widgets); unknown keys are
+        ignored. Raises SettingsError naming the first value that does not parse or is out of range."""
+        kwargs = {name: values[name] for name, *_ in knobs(cls) if name in values and values[name] is not None}
         return cls(**kwargs)
 
     def to_dict(self) -> dict[str, Any]:
@@ -73,32 +146,177 @@ class Settings:
     def changed(self, **kwargs: Any) -> Settings:
         return replace(self, **kwargs)
 
-    def data_part(self) -> Settings:
-        """These settings with the training knobs at their defaults: a key for everything that depends
-        on the data alone, so a new learning rate does not regenerate a million points."""
-        d = Settings()
-        return replace(self, steps=d.steps, lr=d.lr, init_w0=d.init_w0, init_w1=d.init_w1)
+    def data_key(self) -> tuple:
+        """The values of the settings that make the points: the key of everything that depends on the data
+        alone, so a new learning rate does not regenerate a million points."""
+        return tuple((name, getattr(self, name)) for name, _, _, k in knobs(type(self)) if k.part == "data")
+
+    def applies(self, name: str) -> bool:
+        """Whether a setting is in use, given the others (e.g. Adam's betas only with Adam)."""
+        k = _knob_of(type(self), name)
+        return k.when is None or getattr(self, k.when[0]) in k.when[1]
+
+    def non_default(self) -> dict[str, Any]:
+        """The settings that differ from the defaults and are in use, in declaration order."""
+        default = type(self)()
+        return {
+            name: getattr(self, name)
+            for name, *_ in knobs(type(self))
+            if getattr(self, name) != getattr(default, name) and self.applies(name)
+        }
 
     def cli_args(self) -> list[str]:
         """The command line that reproduces this run (only the flags that differ from the defaults)."""
-        default = Settings()
-        args: list[str] = []
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value != getattr(default, f.name):
-                args += [f"--{f.name.replace('_', '-')}", f"{value:g}" if isinstance(value, float) else str(value)]
-        return args
+        k = {name: kb for name, _, _, kb in knobs(type(self))}
+        return [part for name, v in self.non_default().items() for part in (k[name].flag(name), format_value(v))]
+
+    def to_query(self) -> dict[str, str]:
+        """The URL's query parameters for this run (only what differs from the defaults)."""
+        return {name: format_value(v) for name, v in self.non_default().items()}
 
 
-def _coerce(name: str, raw: Any, kind: type) -> Any:
-    if kind is str:
-        return str(raw)
+# ---- the declaration's machinery --------------------------------------------------------------
+
+
+def knobs(cls: type = Settings) -> list[tuple[str, type, Any, Knob]]:
+    """(name, type, default, Knob) for every declared setting, in declaration order."""
+    out = []
+    for f in fields(cls):
+        k = f.metadata.get("knob")
+        if k is not None:
+            kind = f.type if isinstance(f.type, type) else {"int": int, "float": float, "str": str, "bool": bool}[f.type]
+            out.append((f.name, kind, f.default if f.default is not MISSING else None, k))
+    return out
+
+
+def _knob_of(cls: type, name: str) -> Knob:
+    for n, _, _, k in knobs(cls):
+        if n == name:
+            return k
+    raise KeyError(name)
+
+
+def format_value(value: Any) -> str:
+    """A value as the command line and the URL write it: the shortest text that reads back the same."""
+    if isinstance(value, float):
+        return repr(value) if float(f"{value:g}") != value else f"{value:g}"
+    return str(value)
+
+
+def _number(name: str, raw: Any, kind: type) -> int | float:
+    if isinstance(raw, bool):
+        raise SettingsError(f"{name} must be a number, got {raw!r}")
     try:
         number = float(raw)
-    except (TypeError, ValueError):
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise SettingsError(f"{name} must be a number, got {_shown(raw)}") from None
+    if not math.isfinite(number):
+        raise SettingsError(f"{name} must be a finite number, got {_shown(raw)}")
     if kind is int:
         if not number.is_integer():
-            raise SettingsError(f"{name} must be a whole number, got {raw!r}")
+            raise SettingsError(f"{name} must be a whole number, got {_shown(raw)}")
         return int(number)
     return number
+
+
+def check(name: str, value: Any, kind: type, k: Knob) -> None:
+    """Raise SettingsError if `value` is not allowed for this setting."""
+    if k.choices and value not in k.choices:
+        raise SettingsError(f"{name} must be one of {', '.join(k.choices)}, got {_shown(value)}")
+    if kind not in (int, float):
+        return
+    if (k.lo is not None and value < k.lo) or (k.hi is not None and value > k.hi):
+        raise SettingsError(f"{name} must be between {_num(k.lo)} and {_num(k.hi)}, got {_num(value)}")
+    if kind is float and value != 0 and not FLOAT32_TINY <= abs(value) <= FLOAT32_MAX:
+        # the trainer computes in float32: a value it would round to 0 or infinity is not the value asked for
+        raise SettingsError(f"{name} = {value:g} cannot be represented in float32 (the trainer's precision)")
+
+
+def _num(v: float | None) -> str:
+    if v is None:
+        return "?"
+    return f"{int(v):,}" if float(v).is_integer() and abs(v) >= 1000 else f"{v:g}"
+
+
+def _shown(raw: Any, limit: int = 40) -> str:
+    return _clip(repr(raw) if isinstance(raw, str) else str(raw), limit)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ---- command line ------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser, cls: type = Settings) -> None:
+    """One flag per declared setting, named like it, with its help, default and range."""
+    for name, kind, default, k in knobs(cls):
+        extra: dict[str, Any] = {"choices": k.choices} if k.choices else {}
+        bounds = f"; {_num(k.lo)} to {_num(k.hi)}" if k.lo is not None and k.hi is not None else ""
+        parser.add_argument(
+            k.flag(name), dest=name, type=kind if not k.choices else str, default=default,
+            help=f"{k.label}: {k.help} (default {format_value(default)}{bounds})".replace("%", "%%"),
+            **extra,
+        )  # fmt: skip
+
+
+# ---- URL ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What the URL asked for that could not be used as given, and what was used instead."""
+
+    param: str
+    text: str
+
+
+def from_query(params: Mapping[str, Iterable[str]], cls: type = Settings) -> tuple[Settings, list[Notice]]:
+    """Settings from a URL's query parameters, never raising: each value that is malformed, non-finite,
+    repeated or unknown is ignored, and each out-of-range one clamped to the nearest allowed value, with a
+    notice naming the parameter and what was used. `params` maps a name to all its values."""
+    values: dict[str, Any] = {}
+    notices: list[Notice] = []
+    declared = {name: (kind, default, k) for name, kind, default, k in knobs(cls)}
+    for raw_name, raw_values in params.items():
+        name = str(raw_name)
+        given = [str(v) for v in raw_values]
+        if name not in declared:
+            notices.append(Notice(_clip(name, 30), "is not a setting of this lab; it was ignored."))
+            continue
+        kind, default, k = declared[name]
+        if not given:
+            continue
+        if len(given) > 1:
+            notices.append(Notice(name, f"was given {len(given)} times; the first value was used."))
+        value, notice = _lenient(name, given[0], kind, default, k)
+        if notice:
+            notices.append(Notice(name, notice))
+        values[name] = value
+    return cls(**values), notices
+
+
+def _lenient(name: str, raw: str, kind: type, default: Any, k: Knob) -> tuple[Any, str | None]:
+    text = raw.strip()
+    if len(text) > MAX_QUERY_VALUE:
+        return default, f"is too long to be a value ({len(text):,} characters); the default {format_value(default)} was used."
+    if k.choices:
+        if text in k.choices:
+            return text, None
+        return default, f"must be one of {', '.join(k.choices)}; the default {default} was used."
+    try:
+        value = _number(name, text, kind)
+    except SettingsError as e:
+        return default, f"{str(e).split(', got')[0].removeprefix(name + ' ')}; the default {format_value(default)} was used."
+    clamped = value
+    if k.lo is not None and value < k.lo:
+        clamped = kind(k.lo)
+    elif k.hi is not None and value > k.hi:
+        clamped = kind(k.hi)
+    if kind is float and clamped != 0 and abs(clamped) < FLOAT32_TINY:
+        clamped = k.lo if k.lo is not None and k.lo > 0 else 0.0
+    if clamped != value:
+        return clamped, f"is outside {_num(k.lo)} to {_num(k.hi)}; the nearest allowed value {format_value(clamped)} was used."
+    return value, None
+

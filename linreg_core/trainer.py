@@ -125,8 +125,40 @@ def chunk_cap(n: int) -> int:
 # ---- the run ------------------------------------------------------------------------------------
 
 
+COLUMNS = ("loss", "w0", "w1", "dw0", "dw1")  # a Block's columns, in order
+
+
+@dataclass(frozen=True, eq=False)
+class Block:
+    """Consecutive steps `first`, `first + 1`, … as one read-only float32 table, `COLUMNS` wide.
+
+    What the compiled loop hands back per chunk: the page and the worker move whole blocks, and only
+    `records()` turns rows into `Step`s.
+    """
+
+    first: int
+    values: np.ndarray
+
+    def __post_init__(self) -> None:
+        values = np.ascontiguousarray(self.values, dtype=np.float32).reshape(-1, len(COLUMNS))
+        values.setflags(write=False)
+        object.__setattr__(self, "values", values)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self) - 1
+
+    def records(self) -> Iterator[Step]:
+        for i, row in enumerate(self.values.tolist()):
+            yield Step(self.first + i, *row)
+
+
 class TrainingRun:
     """Iterate to train: yields `Step` records for steps 0..settings.steps (the blog's range(steps + 1)).
+    `blocks()` yields the same steps a chunk at a time.
 
     Training stops early when the loss or a weight stops being finite, or the loss grows past
     EXPLODE_FACTOR times its starting value; then `divergence` says at which step and why, and no
@@ -150,28 +182,40 @@ class TrainingRun:
         return self.settings.steps + 1
 
     def __iter__(self) -> Iterator[Step]:
+        for block in self.blocks():
+            yield from block.records()
+
+    def blocks(self) -> Iterator[Block]:
         return self._eager() if self.mode == "eager" else self._compiled()
 
     def _start(self, loss: float) -> None:
         self.initial_loss = loss
         if math.isfinite(loss):
-            # rounded to float32 so the compiled loop and the Python check agree on the boundary
+            # rounded to float32 so the compiled loop and the check below agree on the boundary
             limit = min(EXPLODE_FACTOR * max(loss, 1e-30), self._loss_limit)
             self._loss_limit = float(np.float32(limit))
 
-    def _check(self, step: int, loss: float, w0: float, w1: float) -> bool:
-        """True if the state after `step` is usable; otherwise record why the run stops there."""
-        if not (math.isfinite(w0) and math.isfinite(w1)):
-            self.divergence = Divergence(step, "a weight overflowed to infinity or NaN")
-        elif not math.isfinite(loss):
-            self.divergence = Divergence(step, "the loss overflowed to infinity or NaN")
-        elif loss > self._loss_limit:
-            self.divergence = Divergence(
-                step, f"the loss grew to {loss:.3g}, over {EXPLODE_FACTOR:.0e} times its start {self.initial_loss:.3g}"
-            )
-        return self.divergence is None
+    def _usable(self, block: Block) -> Block:
+        """The block up to its first unusable row; past it, `divergence` records where and why the run stops."""
+        v = block.values
+        weights_ok = np.isfinite(v[:, 1:3]).all(axis=1)
+        loss_ok = np.isfinite(v[:, 0])
+        below = v[:, 0] <= self._loss_limit
+        bad = np.flatnonzero(~(weights_ok & loss_ok & below))
+        if bad.size == 0:
+            return block
+        i = int(bad[0])
+        step, loss = block.first + i, float(v[i, 0])
+        if not weights_ok[i]:
+            reason = "a weight overflowed to infinity or NaN"
+        elif not loss_ok[i]:
+            reason = "the loss overflowed to infinity or NaN"
+        else:
+            reason = f"the loss grew to {loss:.3g}, over {EXPLODE_FACTOR:.0e} times its start {self.initial_loss:.3g}"
+        self.divergence = Divergence(step, reason)
+        return Block(block.first, v[:i])
 
-    def _eager(self) -> Iterator[Step]:
+    def _eager(self) -> Iterator[Block]:
         X, Y, w0, w1 = self._X, self._Y, self._w0, self._w1
         lr = self.settings.lr
         self._start(float(loss_mse(X, Y, w0, w1)))
@@ -179,12 +223,13 @@ class TrainingRun:
             _, dw0, dw1 = compute_gradients(X, Y, w0, w1)
             w0, w1 = update_weights(w0, w1, dw0, dw1, lr)
             loss = float(loss_mse(X, Y, w0, w1))
-            record = Step(step, loss, float(w0.numpy()), float(w1.numpy()), float(dw0), float(dw1))
-            if not self._check(step, record.loss, record.w0, record.w1):
+            block = self._usable(Block(step, [loss, float(w0.numpy()), float(w1.numpy()), float(dw0), float(dw1)]))
+            if len(block):
+                yield block
+            if self.divergence is not None:
                 return
-            yield record
 
-    def _compiled(self) -> Iterator[Step]:
+    def _compiled(self) -> Iterator[Block]:
         lr = tf.constant(self.settings.lr, tf.float32)
         cap, done, size = chunk_cap(self.data.n), 0, FIRST_CHUNK
         while done < self.total_steps:
@@ -192,17 +237,17 @@ class TrainingRun:
             limit = tf.constant(self._loss_limit, tf.float32)
             history, rows, loss_after = _train_chunk(self._X, self._Y, self._w0, self._w1, lr, tf.constant(k), limit)
             rows = int(rows)
-            h = history.numpy()[:rows].tolist()
+            h = history.numpy()[:rows]
             if done == 0:  # the tape's first loss is the loss at the starting weights
-                self._start(h[0][0])
+                self._start(float(h[0, 0]))
             # the loss after update i is the loss the tape saw before update i+1
-            losses = [row[0] for row in h[1:]] + [float(loss_after)]
-            for i, (row, loss) in enumerate(zip(h, losses, strict=True)):
-                record = Step(done + i, loss, row[1], row[2], row[3], row[4])
-                if not self._check(record.step, record.loss, record.w0, record.w1):
-                    return
-                yield record
-            if rows < k:  # the loop stops only on a value the checks above have already caught
+            h[:, 0] = np.append(h[1:, 0], np.float32(loss_after))
+            block = self._usable(Block(done, h))
+            if len(block):
+                yield block
+            if self.divergence is not None:
+                return
+            if rows < k:  # the loop stops only on a value the check above has already caught
                 raise RuntimeError(f"compiled loop stopped at step {done + rows} without a reason")
             done += k
             size *= 2

@@ -83,9 +83,10 @@ def test_divergence_prints_the_step_and_exits_3():
     [
         (["--csv", "/no/such/file.csv"], "no such file"),
         (["--n", "0"], "n must be between 1"),
-        (["--noise", "-1"], "noise must be 0 or more"),
-        (["--lr", "0"], "learning rate must be greater than 0"),
-        (["--lr", "-0.1"], "learning rate must be greater than 0"),
+        (["--noise", "-1"], "noise must be between 0 and 5, got -1"),
+        (["--lr", "0"], "lr must be between 0.0001 and 10, got 0"),
+        (["--lr", "-0.1"], "lr must be between 0.0001 and 10"),
+        (["--lr", "1e-50"], "lr must be between 0.0001 and 10, got 1e-50"),
         (["--steps", "-1"], "steps must be between 0"),
         (["--lr", "abc"], "invalid float value: 'abc'"),
         (["--lr", "nan"], "lr must be a finite number"),

@@ -137,7 +137,7 @@ def test_just_below_the_critical_rate_converges_and_just_above_diverges(blog_dat
 
 
 def test_divergence_never_yields_nan_or_inf(blog_data):
-    records, training = run(blog_data, Settings(steps=10_000, lr=50.0))
+    records, training = run(blog_data, Settings(steps=10_000, lr=10.0))
     assert training.divergence is not None
     assert all(math.isfinite(v) for r in records for v in (r.loss, r.w0, r.w1, r.dw0, r.dw1))
     assert str(training.divergence).startswith(f"diverged at step {training.divergence.step}")
