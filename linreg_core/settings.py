@@ -20,6 +20,7 @@ import numpy as np
 
 MAX_N = 1_000_000
 MODES = ("compiled", "eager")  # the trainer's two ways of running the same loop
+OPTIMIZERS = ("gd", "momentum", "nesterov", "rmsprop", "adam")  # the update rules linreg_core.optimizers writes out
 MAX_STEPS = 10_000
 FLOAT32_TINY = float(np.finfo(np.float32).tiny)  # smallest normal float32: below it a rate rounds to 0 or loses bits
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -40,7 +41,7 @@ class Knob:
     """How one setting is shown, parsed and checked. `lo`/`hi` bound numbers (inclusive) everywhere.
 
     widget: "slider" (linear, `step`), "grid" (a select slider over `stops`, which any in-range value may
-    join), "number" (typed entry), "choice" (one of `choices`).
+    join), "number" (typed entry), "choice" (one of `choices`), "toggle" (a bool: on or off).
     `part`: "data" settings change the points; "train" settings change only how they are fitted.
     `when`: shown and used only when another setting has one of some values, e.g. ("optimizer", ("adam",)).
     """
@@ -72,6 +73,9 @@ N_STOPS = tuple(int(v) for v in grid(0, 6, (1, 2, 5)) if v <= MAX_N)
 STEP_STOPS = (0,) + tuple(int(v) for v in grid(0, 4, (1, 1.5, 2, 3, 5, 7)) if v <= MAX_STEPS)
 # fifteen rates a decade: fine enough to walk up to a critical rate without jumping far past it
 LR_STOPS = grid(-4, 0, (1, 1.2, 1.5, 1.8, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9)) + (10.0,)
+# decay rates live near 1, where a linear slider has no room: these are the values people try
+DECAY_STOPS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 0.9995, 0.9999)
+BATCH_STOPS = (0,) + tuple(int(v) for v in grid(0, 6, (1, 2, 5)) if v <= MAX_N)
 
 
 @dataclass(frozen=True)
@@ -123,12 +127,55 @@ class Settings:
         0.0, label="initial w1", group=START, lo=-10, hi=10, step=0.1, help="The intercept before step 0.",
     )  # fmt: skip
 
+    optimizer: str = knob(
+        "gd", label="optimizer", group=DESCENT, widget="choice", choices=OPTIMIZERS,
+        help="How a gradient becomes a step. gd: w -= lr·g, the blog's rule. momentum (heavy ball) and nesterov "
+        "add a running sum of past gradients; rmsprop divides by a running size of the gradient; adam does both.",
+    )  # fmt: skip
+    momentum: float = knob(
+        0.9, label="momentum β", group=DESCENT, lo=0.0, hi=0.99, step=0.01,
+        when=("optimizer", ("momentum", "nesterov")),
+        help="How much of the previous velocity each step keeps: v = β·v + g. 0 is plain gradient descent.",
+    )  # fmt: skip
+    beta1: float = knob(
+        0.9, label="Adam β1", group=DESCENT, widget="grid", lo=0.0, hi=0.999, stops=DECAY_STOPS[:-2],
+        when=("optimizer", ("adam",)), help="Decay of Adam's running mean of the gradient (its momentum).",
+    )  # fmt: skip
+    beta2: float = knob(
+        0.999, label="Adam β2", group=DESCENT, widget="grid", lo=0.0, hi=0.9999, stops=DECAY_STOPS,
+        when=("optimizer", ("adam",)), help="Decay of Adam's running mean of the squared gradient (its step scale).",
+    )  # fmt: skip
+    rho: float = knob(
+        0.9, label="RMSProp ρ", group=DESCENT, widget="grid", lo=0.0, hi=0.9999, stops=DECAY_STOPS,
+        when=("optimizer", ("rmsprop",)), help="Decay of RMSProp's running mean of the squared gradient.",
+    )  # fmt: skip
+    batch_size: int = knob(
+        0, label="batch size", group=DESCENT, widget="grid", lo=0, hi=MAX_N, stops=BATCH_STOPS,
+        help="Training points per update. 0, or as many as there are, uses them all, as the blog does; fewer "
+        "takes them in a new shuffled order each epoch. The loss shown is always over all training points.",
+    )  # fmt: skip
+    test_fraction: float = knob(
+        0.0, label="held-out fraction", group=DATA, lo=0.0, hi=0.5, step=0.05,
+        help="Share of the points kept out of training to measure the test loss on (rounded down to whole points).",
+    )  # fmt: skip
+    standardize: bool = knob(
+        False, label="standardise x", group=DATA, widget="toggle",
+        help="Train on (x − mean)/std of the training points, which makes the loss bowl round; weights are "
+        "still reported for the original x.",
+    )  # fmt: skip
+    shuffle_seed: int = knob(
+        0, label="shuffle seed", group=DATA, widget="number", lo=0, hi=2**31 - 1, step=1,
+        help="Seeds the two shuffles of training: which points are held out, and the mini-batch order.",
+    )  # fmt: skip
+
     def __post_init__(self) -> None:
         for name, kind, _, k in knobs(type(self)):
             value = getattr(self, name)
             if kind in (int, float):
                 # the widgets hand over floats for whole-number settings (and numpy scalars); store plain values
                 object.__setattr__(self, name, _number(name, value, kind))
+            elif kind is bool:
+                object.__setattr__(self, name, _boolean(name, value))
             check(name, getattr(self, name), kind, k)
 
     # ---- derived views -------------------------------------------------------------------------
@@ -168,7 +215,7 @@ class Settings:
     def cli_args(self) -> list[str]:
         """The command line that reproduces this run (only the flags that differ from the defaults)."""
         k = {name: kb for name, _, _, kb in knobs(type(self))}
-        return [part for name, v in self.non_default().items() for part in (k[name].flag(name), format_value(v))]
+        return [part for name, v in self.non_default().items() for part in _flag_and_value(k[name].flag(name), v)]
 
     def to_query(self) -> dict[str, str]:
         """The URL's query parameters for this run (only what differs from the defaults)."""
@@ -178,13 +225,16 @@ class Settings:
 # ---- the declaration's machinery --------------------------------------------------------------
 
 
+_TYPES = {"int": int, "float": float, "str": str, "bool": bool}  # annotations are strings (__future__)
+
+
 def knobs(cls: type = Settings) -> list[tuple[str, type, Any, Knob]]:
     """(name, type, default, Knob) for every declared setting, in declaration order."""
     out = []
     for f in fields(cls):
         k = f.metadata.get("knob")
         if k is not None:
-            kind = f.type if isinstance(f.type, type) else {"int": int, "float": float, "str": str, "bool": bool}[f.type]
+            kind = f.type if isinstance(f.type, type) else _TYPES[f.type]
             out.append((f.name, kind, f.default if f.default is not MISSING else None, k))
     return out
 
@@ -198,6 +248,8 @@ def _knob_of(cls: type, name: str) -> Knob:
 
 def format_value(value: Any) -> str:
     """A value as the command line and the URL write it: the shortest text that reads back the same."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, float):
         return repr(value) if float(f"{value:g}") != value else f"{value:g}"
     return str(value)
@@ -217,6 +269,30 @@ def _number(name: str, raw: Any, kind: type) -> int | float:
             raise SettingsError(f"{name} must be a whole number, got {_shown(raw)}")
         return int(number)
     return number
+
+
+TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _boolean(name: str, raw: Any) -> bool:
+    """A bool from a widget (True/False), a number (1/0) or text a person typed (true/false, yes/no, on/off)."""
+    if isinstance(raw, (bool, np.bool_)):
+        return bool(raw)
+    if isinstance(raw, (int, float, np.integer, np.floating)) and raw in (0, 1):
+        return bool(raw)
+    word = str(raw).strip().lower() if isinstance(raw, str) else None
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise SettingsError(f"{name} must be true or false (or 1 or 0), got {_shown(raw)}")
+
+
+def _flag_and_value(flag: str, value: Any) -> list[str]:
+    # a bool's flag alone means true, so only false needs its value written
+    if value is True:
+        return [flag]
+    return [flag, format_value(value)]
 
 
 def check(name: str, value: Any, kind: type, k: Knob) -> None:
@@ -253,12 +329,30 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type = Settings) -> None
     """One flag per declared setting, named like it, with its help, default and range."""
     for name, kind, default, k in knobs(cls):
         extra: dict[str, Any] = {"choices": k.choices} if k.choices else {}
+        if kind is bool:
+            # `--standardize` alone turns it on; `--standardize false` (or 0, no, off) turns it off
+            extra = {"nargs": "?", "const": True, "metavar": "true|false"}
         bounds = f"; {_num(k.lo)} to {_num(k.hi)}" if k.lo is not None and k.hi is not None else ""
         parser.add_argument(
-            k.flag(name), dest=name, type=kind if not k.choices else str, default=default,
+            k.flag(name), dest=name, type=_parser_type(name, kind, k), default=default,
             help=f"{k.label}: {k.help} (default {format_value(default)}{bounds})".replace("%", "%%"),
             **extra,
         )  # fmt: skip
+
+
+def _parser_type(name: str, kind: type, k: Knob) -> Any:
+    if k.choices:
+        return str
+    if kind is bool:
+
+        def parse(text: str) -> bool:
+            try:
+                return _boolean(name, text)
+            except SettingsError as e:
+                raise argparse.ArgumentTypeError(str(e)) from None
+
+        return parse
+    return kind
 
 
 # ---- URL ----------------------------------------------------------------------------------------
@@ -300,15 +394,20 @@ def from_query(params: Mapping[str, Iterable[str]], cls: type = Settings) -> tup
 def _lenient(name: str, raw: str, kind: type, default: Any, k: Knob) -> tuple[Any, str | None]:
     text = raw.strip()
     if len(text) > MAX_QUERY_VALUE:
-        return default, f"is too long to be a value ({len(text):,} characters); the default {format_value(default)} was used."
+        return default, f"is too long to be a value ({len(text):,} characters); {_default_used(default)}"
     if k.choices:
         if text in k.choices:
             return text, None
         return default, f"must be one of {', '.join(k.choices)}; the default {default} was used."
+    if kind is bool:
+        try:
+            return _boolean(name, text), None
+        except SettingsError:
+            return default, f"must be true or false (or 1 or 0); {_default_used(default)}"
     try:
         value = _number(name, text, kind)
     except SettingsError as e:
-        return default, f"{str(e).split(', got')[0].removeprefix(name + ' ')}; the default {format_value(default)} was used."
+        return default, f"{str(e).split(', got')[0].removeprefix(name + ' ')}; {_default_used(default)}"
     clamped = value
     if k.lo is not None and value < k.lo:
         clamped = kind(k.lo)
@@ -317,6 +416,10 @@ def _lenient(name: str, raw: str, kind: type, default: Any, k: Knob) -> tuple[An
     if kind is float and clamped != 0 and abs(clamped) < FLOAT32_TINY:
         clamped = k.lo if k.lo is not None and k.lo > 0 else 0.0
     if clamped != value:
-        return clamped, f"is outside {_num(k.lo)} to {_num(k.hi)}; the nearest allowed value {format_value(clamped)} was used."
+        nearest = format_value(clamped)
+        return clamped, f"is outside {_num(k.lo)} to {_num(k.hi)}; the nearest allowed value {nearest} was used."
     return value, None
 
+
+def _default_used(default: Any) -> str:
+    return f"the default {format_value(default)} was used."
