@@ -73,6 +73,9 @@ N_STOPS = tuple(int(v) for v in grid(0, 6, (1, 2, 5)) if v <= MAX_N)
 STEP_STOPS = (0,) + tuple(int(v) for v in grid(0, 4, (1, 1.5, 2, 3, 5, 7)) if v <= MAX_STEPS)
 # fifteen rates a decade: fine enough to walk up to a critical rate without jumping far past it
 LR_STOPS = grid(-4, 0, (1, 1.2, 1.5, 1.8, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9)) + (10.0,)
+# the `data` setting's values; linreg_core.data loads each of them
+DATA_CHOICES = ("generator", "anscombe-1", "anscombe-2", "anscombe-3", "anscombe-4", "tips", "iris", "hubble", "csv")
+GENERATOR = ("data", ("generator",))  # `when` of the generator's own settings: they make no other data
 # decay rates live near 1, where a linear slider has no room: these are the values people try
 DECAY_STOPS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 0.9995, 0.9999)
 BATCH_STOPS = (0,) + tuple(int(v) for v in grid(0, 6, (1, 2, 5)) if v <= MAX_N)
@@ -86,29 +89,35 @@ class Settings:
     `steps` counts like the blog's `range(steps + 1)`: steps=1000 makes 1001 updates, logged 0..1000.
     """
 
+    data: str = knob(
+        "generator", label="data", group=DATA, widget="choice", choices=DATA_CHOICES, part="data",
+        help="Where the points come from: the blog's generator, a classic data set (Anscombe's quartet, restaurant "
+        "tips, iris flowers, Hubble's 1929 galaxies) or your own CSV file.",
+    )  # fmt: skip
     n: int = knob(
-        100, label="points n", group=DATA, widget="grid", lo=1, hi=MAX_N, stops=N_STOPS, part="data",
+        100, label="points n", group=DATA, widget="grid", lo=1, hi=MAX_N, stops=N_STOPS, part="data", when=GENERATOR,
         help="How many (x, y) points to generate. Training always uses every one of them.",
     )  # fmt: skip
     w0: float = knob(
-        3.0, label="true slope w0", group=DATA, lo=-10, hi=10, step=0.1, part="data",
+        3.0, label="true slope w0", group=DATA, lo=-10, hi=10, step=0.1, part="data", when=GENERATOR,
         help="The slope the points are generated with.",
     )  # fmt: skip
     w1: float = knob(
-        4.0, label="true intercept w1", group=DATA, lo=-10, hi=10, step=0.1, part="data",
+        4.0, label="true intercept w1", group=DATA, lo=-10, hi=10, step=0.1, part="data", when=GENERATOR,
         help="The intercept the points are generated with.",
     )  # fmt: skip
     noise: float = knob(
-        0.5, label="noise", group=DATA, lo=0, hi=5, step=0.05, part="data",
+        0.5, label="noise", group=DATA, lo=0, hi=5, step=0.05, part="data", when=GENERATOR,
         help="Scale of the noise added to y. The blog's uniform noise is never negative, so the best "
         "intercept sits about noise/2 above the true one.",
     )  # fmt: skip
     noise_kind: str = knob(
         "uniform", label="noise kind", group=DATA, widget="choice", choices=("uniform", "gaussian"), part="data",
+        when=GENERATOR,
         help="uniform: noise·U[0,1), as in the blog; gaussian: noise·N(0,1), zero-mean.",
     )  # fmt: skip
     seed: int = knob(
-        0, label="seed", group=DATA, widget="number", lo=0, hi=2**31 - 1, step=1, part="data",
+        0, label="seed", group=DATA, widget="number", lo=0, hi=2**31 - 1, step=1, part="data", when=GENERATOR,
         help="The random seed of the points: same seed, same points, on any machine.",
     )  # fmt: skip
     steps: int = knob(
