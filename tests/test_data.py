@@ -1,10 +1,11 @@
-import io
+"""Data sources: the blog's generator, the bundled sets (against published figures and NumPy) and the choice."""
 
 import numpy as np
 import pytest
 
-from linreg_core.data import DataError, Dataset, from_csv, linear_like
-from linreg_core.settings import Settings
+from linreg_core.analysis import analyse
+from linreg_core.data import BUNDLED, SOURCE_TITLES, DataError, Dataset, bundled, linear_like, load
+from linreg_core.settings import Settings, knobs
 
 
 def test_blog_generator_shape_and_ranges(blog_data):
@@ -45,49 +46,157 @@ def test_dataset_arrays_are_read_only(blog_data):
         blog_data.x[0] = 1.0
 
 
-def test_csv_round_trip(tmp_path):
-    path = tmp_path / "points.csv"
-    path.write_text("x,y\n0,1\n1,3\n2,5.5\n")
-    data = from_csv(path)
-    np.testing.assert_array_equal(data.x, [0, 1, 2])
-    np.testing.assert_array_equal(data.y, [1, 3, 5.5])
-    assert data.true_w0 is None
-
-
-def test_csv_from_uploaded_bytes_with_bom_and_blank_lines():
-    data = from_csv(io.BytesIO("\ufeffx,y\n1,2\n\n3,4\n".encode()), name="upload.csv")
-    assert data.n == 2 and data.source == "upload.csv"
-
-
-@pytest.mark.parametrize(
-    "text, message",
-    [
-        ("", "is empty"),
-        ("x,y\n1,2\n", "need at least 2 rows"),
-        ("x,y,z\n1,2,3\n4,5,6\n", "expected 2 columns"),
-        ("x,y\n1,2\n3,abc\n", "line 3: 'abc' is not a number"),
-        ("x,y\n1,2\nnan,4\n", "line 3: 'nan' is not a finite number"),
-        ("x,y\n1,2\n3,inf\n", "'inf' is not a finite number"),
-        ("x,y\n1,2\n3\n", "line 3: expected 2 values"),
-        ("x,y\n1,2\n3,1e39\n", "NaN or infinite values (after conversion to float32)"),
-    ],
-)
-def test_bad_csv_gives_one_clear_message(text, message):
-    with pytest.raises(DataError, match=None) as err:
-        from_csv(text.encode(), name="bad.csv")
-    assert message in str(err.value)
-    assert "\n" not in str(err.value)
-
-
-def test_missing_and_binary_files(tmp_path):
-    with pytest.raises(DataError, match="no such file"):
-        from_csv(tmp_path / "missing.csv")
-    with pytest.raises(DataError, match="not a UTF-8 text file"):
-        from_csv(b"\xff\xfe\x00bad", name="blob")
-
-
-def test_dataset_rejects_mismatched_or_empty_arrays():
+def test_dataset_rejects_mismatched_empty_or_non_finite_arrays():
     with pytest.raises(DataError, match="same length"):
         Dataset(np.zeros(3), np.zeros(2), source="t")
     with pytest.raises(DataError, match="no points"):
         Dataset(np.zeros(0), np.zeros(0), source="t")
+    with pytest.raises(DataError, match="after conversion to float32"):
+        Dataset(np.array([1.0, 1e39]), np.zeros(2), source="t")
+
+
+# ---- the `data` choice --------------------------------------------------------------------------
+
+
+def test_the_data_setting_offers_exactly_the_sources_the_engine_loads():
+    name, _, default, k = knobs()[0]
+    assert (name, default, k.widget, k.part) == ("data", "generator", "choice", "data")
+    assert set(k.choices) == {"generator", "csv", *BUNDLED} and len(k.choices) == len(BUNDLED) + 2
+    assert set(SOURCE_TITLES) == set(k.choices) and all(SOURCE_TITLES.values())
+
+
+def test_the_generators_settings_apply_only_to_the_generator():
+    generator_only = {name for name, *_, k in knobs() if k.when == ("data", ("generator",))}
+    assert generator_only == {"n", "w0", "w1", "noise", "noise_kind", "seed"}
+    tips = Settings(data="tips", n=5, noise=2.0, lr=0.001)
+    assert not tips.applies("n") and Settings().applies("n")
+    assert tips.non_default() == {"data": "tips", "lr": 0.001}
+    assert tips.cli_args() == ["--data", "tips", "--lr", "0.001"] and tips.to_query() == {"data": "tips", "lr": "0.001"}
+
+
+def test_load_picks_the_source_the_setting_names(blog_data):
+    np.testing.assert_array_equal(load(Settings()).y, blog_data.y)
+    assert load(Settings(data="iris")) is bundled("iris")  # bundled sets are shared, never rebuilt
+    mine = Dataset(np.array([0.0, 1.0]), np.array([1.0, 3.0]), source="mine.csv", key="csv")
+    assert load(Settings(data="csv"), csv=mine) is mine
+    with pytest.raises(DataError, match="^data is 'csv' but no CSV file was given: choose a file to read$"):
+        load(Settings(data="csv"))
+
+
+def test_generated_data_knows_its_true_line_and_bundled_data_says_what_it_is(blog_data):
+    assert blog_data.generated and (blog_data.true_w0, blog_data.true_w1) == (3.0, 4.0)
+    assert (blog_data.key, blog_data.x_name, blog_data.y_name) == ("generator", "x", "y")
+    for key in BUNDLED:
+        data = bundled(key)
+        assert not data.generated and data.key == key and data.title == BUNDLED[key].title
+        assert data.description and data.x_label and data.y_label and data.source
+    units = {key: (bundled(key).x_label, bundled(key).y_label) for key in ("tips", "iris", "hubble")}
+    assert units == {
+        "tips": ("total bill (US$)", "tip (US$)"),
+        "iris": ("petal length (cm)", "petal width (cm)"),
+        "hubble": ("distance (Mpc)", "recession velocity (km/s)"),
+    }
+
+
+def test_x_mean_and_spread_are_those_of_the_points():
+    tips = bundled("tips")
+    x = tips.x.astype(np.float64)
+    assert tips.x_mean == pytest.approx(x.mean(), rel=1e-12) and tips.x_std == pytest.approx(x.std(), rel=1e-12)
+    assert tips.x_mean > 2 * tips.x_std  # bills sit far from 0: what makes this set slow for gradient descent
+
+
+# ---- the bundled sets, against their publications and NumPy ---------------------------------------
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4])
+def test_anscombe_sets_have_the_published_summary_statistics(k):
+    """Anscombe (1973): for each set, mean x 9, variance of x 11, mean y 7.50, variance of y 4.12 (to 2
+    decimals; the published 4.127 and 4.123 both round there), correlation 0.816, line y = 3.00 + 0.500x."""
+    data = bundled(f"anscombe-{k}")
+    x, y = data.x.astype(np.float64), data.y.astype(np.float64)
+    assert data.n == 11
+    assert x.mean() == pytest.approx(9.0) and x.var(ddof=1) == pytest.approx(11.0)
+    assert round(y.mean(), 2) == 7.50 and round(y.var(ddof=1), 2) in (4.12, 4.13)
+    assert round(float(np.corrcoef(x, y)[0, 1]), 3) in (0.816, 0.817)
+    (slope, intercept), *_ = np.linalg.lstsq(np.column_stack([x, np.ones_like(x)]), y, rcond=None)
+    assert round(intercept, 2) == 3.00 and round(slope, 3) == 0.500
+
+
+def test_anscombe_sets_differ_only_where_anscombe_made_them_differ():
+    xs = [bundled(f"anscombe-{k}").x for k in (1, 2, 3, 4)]
+    np.testing.assert_array_equal(xs[0], xs[1])
+    np.testing.assert_array_equal(xs[0], xs[2])
+    assert sorted(xs[3].tolist()) == [8.0] * 10 + [19.0]  # set IV: one point alone sets the slope
+
+
+@pytest.mark.parametrize("key, x_col, y_col", [("tips", "total_bill", "tip"), ("iris", "petal_length", "petal_width")])
+def test_plotly_sets_give_numpys_least_squares_line(key, x_col, y_col):
+    from plotly.express import data as px_data
+
+    frame = getattr(px_data, key)()  # plotly's own table, read independently of linreg_core
+    x, y = (frame[c].to_numpy(np.float64).astype(np.float32).astype(np.float64) for c in (x_col, y_col))
+    (slope, intercept), *_ = np.linalg.lstsq(np.column_stack([x, np.ones_like(x)]), y, rcond=None)
+    info = analyse(bundled(key))
+    assert bundled(key).n == len(frame)
+    assert (info.w0_star, info.w1_star) == pytest.approx((slope, intercept), rel=1e-9, abs=1e-12)
+
+
+def test_the_tips_line_is_the_known_one():
+    tips = analyse(bundled("tips"))
+    assert (round(tips.w0_star, 3), round(tips.w1_star, 3)) == (0.105, 0.920)  # tip ≈ 0.92 $ + 10.5 % of the bill
+
+
+def test_hubbles_data_give_his_expansion_rate():
+    """Hubble (1929), Table 1: 24 galaxies; least squares with an intercept gives ~454 km/s/Mpc, through the
+    origin ~424 (as in Ramsey & Schafer, The Statistical Sleuth, case 7.1)."""
+    data = bundled("hubble")
+    x, y = data.x.astype(np.float64), data.y.astype(np.float64)
+    assert data.n == 24 and x.min() == pytest.approx(0.032) and x.max() == 2.0 and y.min() == -220
+    info = analyse(data)
+    assert info.w0_star == pytest.approx(454.16, abs=0.01) and info.w1_star == pytest.approx(-40.78, abs=0.01)
+    assert float(x @ y / (x @ x)) == pytest.approx(423.94, abs=0.01)
+
+
+# ---- the bundled sets through the trainer ----------------------------------------------------------
+
+
+def train(key: str, fraction_of_critical: float, steps: int):
+    from linreg_core.trainer import TrainingRun
+
+    data = bundled(key)
+    info = analyse(data)
+    settings = Settings(data=key, lr=fraction_of_critical * info.critical_lr, steps=steps)
+    run = TrainingRun(data, settings)
+    records = list(run)
+    assert run.divergence is None and len(records) == steps + 1
+    return records[-1], info, settings
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4])
+def test_gradient_descent_reaches_each_anscombe_line(k):
+    """x is 4 to 19, so the bowl is long and thin (condition number ~840) and the safe rate is small. At
+    0.9 of the critical rate the slowest direction shrinks by 1 − lr·λmin ≈ 0.998 a step, so 10,001 updates
+    leave ~5e-10 of the start. What is left is float32: the gradient near the optimum sums terms ~10 with
+    relative error ~1e-6, and along the flat direction (λmin ≈ 0.22) that noise holds the weights ~5e-5 from
+    the optimum; the tolerance is ten times that."""
+    last, info, settings = train(f"anscombe-{k}", 0.9, 10_000)
+    assert info.convergence_factor(settings.lr) ** (settings.steps + 1) < 1e-9
+    x, y = (v.astype(np.float64) for v in (bundled(f"anscombe-{k}").x, bundled(f"anscombe-{k}").y))
+    (slope, intercept), *_ = np.linalg.lstsq(np.column_stack([x, np.ones_like(x)]), y, rcond=None)
+    assert last.w0 == pytest.approx(slope, abs=5e-4) and last.w1 == pytest.approx(intercept, abs=5e-4)
+    assert round(last.w1, 2) == 3.00 and round(last.w0, 3) == 0.500
+
+
+def test_gradient_descent_reaches_the_iris_line():
+    last, info, _ = train("iris", 0.9, 3000)
+    assert (last.w0, last.w1) == pytest.approx((info.w0_star, info.w1_star), abs=1e-5)
+
+
+def test_tips_converge_no_faster_than_theory_allows():
+    """Bills of ~20 $ make the bowl 2,800 times longer than wide: even 10,001 steps at 0.9 of the critical
+    rate leave the weights off the optimum, by what the slowest direction's factor predicts."""
+    last, info, settings = train("tips", 0.9, 10_000)
+    bound = info.convergence_factor(settings.lr) ** (settings.steps + 1) * np.hypot(info.w0_star, info.w1_star)
+    gap = np.hypot(last.w0 - info.w0_star, last.w1 - info.w1_star)
+    assert gap <= 1.05 * bound + 1e-5  # never slower than the contraction bound (plus float32 rounding)
+    assert gap > 1e-4  # and not done: this is the run a page can point at to show why scaling x matters
