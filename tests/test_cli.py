@@ -18,6 +18,10 @@ def test_default_run_prints_the_blogs_table(capsys, blog_data):
     assert main([]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 11
+    # the lines the README shows, to the byte
+    assert lines[0] == "STEP: 0 - loss: 49.45786666870117, w0: 0.3764, w1: 0.3022"
+    assert lines[1] == "STEP: 100 - loss: 0.1142507791519165, w0: 3.5393, w1: 3.5797"
+    assert lines[-1] == "STEP: 1000 - loss: 0.021062811836600304, w0: 3.0624, w1: 4.1967"
     parsed = [BLOG_LINE.match(line) for line in lines]
     assert all(parsed), lines
     assert [int(m[1]) for m in parsed] == list(range(0, 1001, 100))
@@ -105,16 +109,86 @@ def test_bad_input_prints_one_line_and_exits_2(args, message):
 @pytest.mark.parametrize(
     "content, message",
     [
-        ("x,y\n1,2\n3,oops\n", "'oops' is not a number"),
-        ("x,y\n1,2\n", "need at least 2 rows"),
-        ("x,y\n1,2\n3,nan\n", "not a finite number"),
-        ("x,y\n1,2\ninf,3\n", "not a finite number"),
+        (b"x,y\n1,2\n3,oops\n", "bad.csv: needs 2 columns of numbers, found 1 (x); column 'y' has text: 'oops'"),
+        (b"x,y\n1,2\n", "bad.csv: only 1 usable row; a line needs at least 2 points"),
+        (b"x,y\n1,2\n3,nan\n", "bad.csv: only 1 usable row after dropping 1 with an empty, NaN or infinite value;"),
+        (b"x,y\n1,2\ninf,3\n", "only 1 usable row after dropping 1"),
+        (b"", "bad.csv is empty"),
+        (b"x,y\n", "bad.csv has a header row (x, y) but no rows of numbers"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "bad.csv is a PNG image, not a CSV file"),
+        ("x,y\n1,2\n3,4\n".encode("utf-16-le"), "bad.csv is not a CSV text file: it contains NUL bytes"),
+        (b"x,y\n5,1\n5,2\n", "bad.csv: every value of 'x' is 5, so the slope is undefined"),
+        (b"x,y\n1,2\n2,5e38\n", "bad.csv, line 3, column 'y': 5e+38 is too large for float32"),
+        (b"x,y\n1,2\n2,3,4\n", "bad.csv, line 3: 3 values, but the header has 2"),
+        (b"1,2\n2,4\n3,6\n", "bad.csv: the first row (1, 2) is all numbers, not a header naming the columns"),
     ],
 )
 def test_bad_csv_prints_one_line_and_exits_2(tmp_path, content, message):
     path = tmp_path / "bad.csv"
-    path.write_text(content)
+    path.write_bytes(content)
     result = cli("--csv", str(path))
-    assert result.returncode == 2
+    assert result.returncode == 2 and result.stdout == ""
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert len(lines) == 1 and lines[0].startswith(f"error: {path}") and message in lines[0], result.stderr
+
+
+def test_a_file_without_a_header_needs_no_header_and_keeps_its_first_row(tmp_path, capsys):
+    path = tmp_path / "doubles.csv"
+    path.write_text("1,2\n2,4\n3,6\n")
+    assert main(["--csv", str(path), "--no-header", "--lr", "0.15", "--steps", "2000", "--explain"]) == 0
+    captured = capsys.readouterr()
+    assert f"data: {path}, n = 3" in captured.out  # all three rows, the first one included
+    last = BLOG_LINE.match(captured.out.splitlines()[-2])  # the line before "gap to optimum"
+    assert (float(last[3]), float(last[4])) == pytest.approx((2.0, 0.0), abs=1e-3)
+    assert "note: no header row: columns named column 1, column 2" in captured.err
+
+
+def test_columns_are_picked_by_name_and_notes_go_to_stderr(tmp_path, capsys):
+    path = tmp_path / "wide.csv"
+    path.write_text("id,time,dist,label\n1,0,1,a\n2,1,3,b\n3,2,5,c\n4,,9,d\n5,3,7,e\n")
+    assert main(["--csv", str(path), "--x-col", "time", "--y-col", "dist", "--lr", "0.1", "--steps", "3000"]) == 0
+    captured = capsys.readouterr()
+    last = BLOG_LINE.match(captured.out.splitlines()[-1])
+    assert (float(last[3]), float(last[4])) == pytest.approx((2.0, 1.0), abs=1e-3)  # dist = 2·time + 1
+    notes = [line for line in captured.err.splitlines() if line.startswith("note: ")]
+    assert notes == [
+        "note: columns without numbers left out: label",
+        "note: dropped 1 of 5 rows with an empty, NaN or infinite value in 'time' or 'dist' (line 5)",
+    ]
+    assert main(["--csv", str(path), "--x-col", "label"]) == 2
+    assert "error: " + str(path) + " has no column of numbers named 'label'" in capsys.readouterr().err
+
+
+def test_columns_named_x_and_y_are_used_whatever_their_place(tmp_path, capsys):
+    path = tmp_path / "yx.csv"
+    path.write_text("y,noise,x\n1,9,0\n3,8,1\n5,7,2\n")
+    assert main(["--csv", str(path), "--lr", "0.2", "--steps", "3000"]) == 0
+    last = BLOG_LINE.match(capsys.readouterr().out.splitlines()[-1])
+    assert (float(last[3]), float(last[4])) == pytest.approx((2.0, 1.0), abs=1e-3)
+
+
+def test_a_bundled_set_by_name(capsys):
+    assert main(["--data", "anscombe-2", "--explain", "--steps", "0"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "data: Anscombe's quartet, set II: x -> y, n = 11"
+    assert out[1] == "x: mean 9, standard deviation 3.16228"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--data", "csv"], "--data csv needs the file: --csv PATH"),
+        (["--data", "tips", "--csv", "f.csv"], "--csv reads your own file; it cannot go with --data tips"),
+        (["--x-col", "a"], "--x-col applies only with --csv PATH"),
+        (["--no-header"], "--no-header applies only with --csv PATH"),
+        (["--data", "tips", "--n", "50"], "--n applies only with --data generator, not --data tips"),
+        (["--data", "iris", "--noise-kind", "gaussian"], "--noise-kind applies only with --data generator"),
+        (["--data", "nope"], "invalid choice: 'nope'"),
+        (["--lr", "1e-40"], "lr must be between 0.0001 and 10, got 1e-40"),  # subnormal in float32
+    ],
+)
+def test_data_flags_that_do_not_fit_together_are_refused(args, message):
+    result = cli(*args)
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
