@@ -1,0 +1,256 @@
+"""What a person can take away from a run, as text: its trajectory and its points as CSV, and a script that
+reruns it with the blog's loop. Pure functions: the page only offers their results for download.
+
+The CSV files are safe to open in a spreadsheet. A spreadsheet runs a text cell that starts with =, +, -, @
+(or a tab or carriage return before them) as a formula, and the column names of an uploaded file are text
+anyone could have written, so such a cell gets a leading ' (which a spreadsheet shows as text). Numbers are
+written as numbers: -1.5 is a number there, not a formula.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import shlex
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from .data import Dataset, linear_like
+from .settings import Settings
+
+TRAJECTORY_COLUMNS = ("step", "loss", "w0", "w1", "dw0", "dw1")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+LINE_END = "\r\n"  # RFC 4180's, and what spreadsheets expect
+EMBED_AS_TEXT = 2_000  # points up to which a script lists the values readably; beyond, base64 keeps it small
+LOG_EVERY = 100  # the blog's table, as `python -m linreg_core` prints it by default
+
+
+class ExportError(ValueError):
+    """This run cannot be exported as asked; the message says why."""
+
+
+# ---- cells --------------------------------------------------------------------------------------
+
+
+def text_cell(text: Any) -> str:
+    """A text cell a spreadsheet shows as text and never runs as a formula."""
+    text = str(text)
+    return "'" + text if text.lstrip(" ").startswith(FORMULA_STARTS) else text
+
+
+def number_cells(values: Any) -> list[str]:
+    """Numbers as the shortest text that reads back to the same float32 (the trainer's precision).
+
+    A value that is not a float32 at all is written in full, so it too reads back exactly. Infinity and
+    NaN, which are text to a spreadsheet, go through `text_cell`.
+    """
+    v64 = np.asarray(values, dtype=np.float64).reshape(-1)
+    with np.errstate(over="ignore"):
+        v32 = v64.astype(np.float32)
+    text = v32.astype(str)  # NumPy writes each float32 in the fewest digits that identify it
+    with np.errstate(invalid="ignore"):
+        exact = (v32.astype(np.float64) == v64) & (text.astype(np.float64).astype(np.float32) == v32)
+    exact &= np.isfinite(v64)
+    cells = text.tolist()
+    for i in np.flatnonzero(~exact):
+        cells[i] = repr(float(v64[i])) if np.isfinite(v64[i]) else text_cell(str(v64[i]))
+    return cells
+
+
+def _csv(header: Iterable[str], columns: list[list[str]]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator=LINE_END).writerow([text_cell(h) for h in header])
+    # numbers never need quoting, so rows are joined directly, several times faster than csv.writer
+    out.writelines(",".join(row) + LINE_END for row in zip(*columns, strict=True))
+    return out.getvalue()
+
+
+# ---- the two CSV files ---------------------------------------------------------------------------
+
+
+def trajectory_csv(records: Iterable[Any] | Mapping[str, Any]) -> str:
+    """step, loss, w0, w1, dw0, dw1 per step, from the trainer's records (Steps, or Blocks of them) or from
+    a mapping of those six names to equally long sequences."""
+    if isinstance(records, Mapping):
+        table = {name: np.asarray(records[name]).reshape(-1) for name in TRAJECTORY_COLUMNS}
+        if len({v.size for v in table.values()}) > 1:
+            raise ExportError("the trajectory's columns have different lengths")
+    else:
+        rows = [tuple(getattr(r, name) for name in TRAJECTORY_COLUMNS) for r in _steps(records)]
+        table = {name: np.array([row[i] for row in rows]) for i, name in enumerate(TRAJECTORY_COLUMNS)}
+    steps = [str(int(s)) for s in table["step"]]
+    return _csv(TRAJECTORY_COLUMNS, [steps] + [number_cells(table[name]) for name in TRAJECTORY_COLUMNS[1:]])
+
+
+def _steps(records: Iterable[Any]) -> Iterable[Any]:
+    for item in records:
+        if hasattr(item, "records"):  # a trainer Block: consecutive steps in one table
+            yield from item.records()
+        else:
+            yield item
+
+
+def data_csv(dataset: Dataset) -> str:
+    """The points, under the data set's own column names (x and y for generated points)."""
+    return _csv((dataset.x_name, dataset.y_name), [number_cells(dataset.x), number_cells(dataset.y)])
+
+
+# ---- the script ----------------------------------------------------------------------------------
+
+
+def reproduce_script(settings: Settings, dataset: Dataset) -> str:
+    """A standalone Python script (NumPy and TensorFlow only) that rebuilds this run's points, float32 for
+    float32, and runs the blog's eager GradientTape loop on them, printing the lines `python -m linreg_core
+    --mode eager` prints. Generated points are drawn again from their seed; any other points are written
+    into the script. Covers plain full-batch gradient descent on the raw points (ExportError otherwise)."""
+    _check_reproducible(settings, dataset)
+    packed = settings.data != "generator" and dataset.n > EMBED_AS_TEXT
+    return "\n".join([
+        *_script_header(settings, dataset),
+        "",
+        *(["import base64"] if packed else []),
+        "import math",
+        "import os",
+        "import sys",
+        "",
+        'os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow\'s start-up log out of the table',
+        "",
+        "import numpy as np  # noqa: E402",
+        "import tensorflow as tf  # noqa: E402",
+        "",
+        *_data_block(settings, dataset),
+        "",
+        _LOOP.format(steps=settings.steps, lr=repr(settings.lr), init_w0=repr(settings.init_w0),
+                     init_w1=repr(settings.init_w1), log_every=LOG_EVERY),
+    ])  # fmt: skip
+
+
+def _check_reproducible(settings: Settings, dataset: Dataset) -> None:
+    beyond = []
+    if getattr(settings, "optimizer", "gd") != "gd":
+        beyond.append(f"the {settings.optimizer} optimizer")
+    if 0 < getattr(settings, "batch_size", 0) < dataset.n:
+        beyond.append(f"mini-batches of {settings.batch_size}")
+    if getattr(settings, "test_fraction", 0.0) > 0:
+        beyond.append("held-out points")
+    if getattr(settings, "standardize", False):
+        beyond.append("standardised x")
+    if beyond:
+        raise ExportError(
+            "the script reruns plain gradient descent on all the raw points, as the blog does; this run uses "
+            + " and ".join(beyond)
+        )
+    if settings.data == "generator":
+        again = linear_like(settings)
+        if not (np.array_equal(again.x, dataset.x) and np.array_equal(again.y, dataset.y)):
+            raise ExportError("these points are not the ones the generator makes with these settings")
+
+
+def _script_header(settings: Settings, dataset: Dataset) -> list[str]:
+    # Every text that came from a file (its name, its column names) goes into a comment with its line breaks
+    # removed, so nothing in it can become code.
+    args = settings.cli_args()
+    if settings.data == "csv":  # the lab reads the file itself: --csv stands for --data csv
+        i = args.index("--data")
+        args[i : i + 2] = ["--csv", dataset.source, "--x-col", dataset.x_name, "--y-col", dataset.y_name]
+    about = [f"# {_comment(dataset.description)}"] if dataset.description else []
+    return [
+        "# Rerun of a GradientTape Lab run, with the blog's loop: python this_file.py (needs numpy and tensorflow).",
+        f"# Data: {_comment(dataset.title)}: {_comment(dataset.x_label)} -> {_comment(dataset.y_label)}, "
+        f"{dataset.n:,} points.",
+        *about,
+        f"# The same run in the lab: {_comment(shlex.join(['python', '-m', 'linreg_core', *args]))}",
+        "# It prints the lines the lab prints with --mode eager. The lab's default compiled mode adds up the",
+        "# loss in another order, so the last digits of a loss (rarely a weight's 4th decimal) can differ.",
+    ]
+
+
+def _comment(text: str) -> str:
+    return "".join(c if c.isprintable() else " " for c in str(text))
+
+
+def _data_block(settings: Settings, dataset: Dataset) -> list[str]:
+    if settings.data == "generator":
+        s = settings
+        draw = "rng.random" if s.noise_kind == "uniform" else "rng.standard_normal"
+        return [
+            "# The blog's linear_like_data_generator, seeded as the lab seeds it (NumPy's PCG64 stream): the same",
+            "# draws on every machine, x before the noise.",
+            f"rng = np.random.default_rng({s.seed})",
+            f"x = 2.0 * rng.random({s.n})",
+            f"noise = {draw}({s.n})",
+            f"y = {s.w0!r} * x + {s.w1!r} + {s.noise!r} * noise",
+            "x, y = x.astype(np.float32), y.astype(np.float32)  # the lab trains in float32",
+        ]
+    return [
+        f"# The {dataset.n:,} points, float32 exactly as the lab trained on them.",
+        f"x = {_float32_literal(dataset.x)}",
+        f"y = {_float32_literal(dataset.y)}",
+    ]
+
+
+def _float32_literal(values: np.ndarray) -> str:
+    if values.size > EMBED_AS_TEXT:
+        # little-endian float32 bytes: exact, and a third the size of the numbers written out
+        text = base64.b64encode(np.ascontiguousarray(values, dtype="<f4").tobytes()).decode("ascii")
+        lines = "\n".join(f'    "{text[i : i + 100]}"' for i in range(0, len(text), 100))
+        return f'np.frombuffer(base64.b64decode(\n{lines}\n), dtype="<f4")'
+    cells = number_cells(values)  # each reads back to the same float32
+    rows = [", ".join(cells[i : i + 8]) for i in range(0, len(cells), 8)]
+    return "np.array([\n" + "".join(f"    {row},\n" for row in rows) + "], dtype=np.float32)"
+
+
+_LOOP = '''
+# ---- the blog's three helpers ----
+
+
+def loss_mse(X, Y, w0, w1):
+    """Compute mean squared error"""
+    Y_hat = w0 * X + w1
+    errors = (Y_hat - Y) ** 2
+    return tf.reduce_mean(errors)
+
+
+def compute_gradients(X, Y, w0, w1):
+    """Compute gradient of loss function w.r.t weights"""
+    with tf.GradientTape() as tape:
+        loss = loss_mse(X, Y, w0, w1)
+    return tape.gradient(loss, [w0, w1])
+
+
+def update_weights(w0, w1, dw0, dw1, learning_rate):
+    """Updates weights using gradient descent algorithm."""
+    w0.assign_sub(dw0 * learning_rate)
+    w1.assign_sub(dw1 * learning_rate)
+    return w0, w1
+
+
+# ---- gradient descent, as the blog runs it ----
+
+X, Y = tf.constant(x), tf.constant(y)
+steps = {steps}
+learning_rate = {lr}
+w0 = tf.Variable({init_w0}, dtype=tf.float32)
+w1 = tf.Variable({init_w1}, dtype=tf.float32)
+
+# The lab stops a run whose loss or weights overflow, or whose loss grows a million times past its start.
+start = float(loss_mse(X, Y, w0, w1))
+limit = float(np.finfo(np.float32).max)
+if math.isfinite(start):
+    limit = float(np.float32(min(1e6 * max(start, 1e-30), limit)))
+
+for step in range(steps + 1):
+    dw0, dw1 = compute_gradients(X, Y, w0, w1)
+    w0, w1 = update_weights(w0, w1, dw0, dw1, learning_rate)
+    # float(): today's NumPy prints a float32 in its shortest form; the blog's table shows it in full
+    loss = float(loss_mse(X, Y, w0, w1))
+    if not (math.isfinite(loss) and math.isfinite(float(w0.numpy())) and math.isfinite(float(w1.numpy()))):
+        sys.exit(f"diverged at step {{step}}: the loss or a weight overflowed")
+    if loss > limit:
+        sys.exit(f"diverged at step {{step}}: the loss grew to {{loss:.3g}}, a million times its start")
+    if step % {log_every} == 0 or step == steps:
+        print(f"STEP: {{step}} - loss: {{loss}}, w0: {{w0.numpy():.4f}}, w1: {{w1.numpy():.4f}}")
+'''
