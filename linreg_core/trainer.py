@@ -3,12 +3,16 @@
 Two modes walk the same trajectory:
 - "eager" is the blog's literal loop: one tape, one `assign_sub` pair and one loss per Python iteration.
 - "compiled" runs the very same step functions inside an XLA-compiled `tf.while_loop`, many steps per
-  call, and hands back a small history tensor per chunk. One trace serves every n, learning rate, step
-  count and data set; XLA compiles once per distinct n.
+  call, and hands back a small history tensor per chunk. One trace per optimizer serves every n,
+  learning rate, step count, batch size, hold-out and data set; XLA compiles once per distinct n.
 
-A record's loss is measured *after* its update, as the blog prints it. The compiled loop gets that for
-free: the loss the tape computes at step i+1 is the loss after update i; only a chunk's last step needs
-one extra forward pass.
+Each step takes the tape's gradient on its mini-batch (all training points by default), then lets the
+optimizer's rule (linreg_core.optimizers) turn it into the blog's `update_weights`. With the defaults —
+plain gradient descent, every point, no hold-out — that is the blog's loop exactly.
+
+A record's loss is measured *after* its update, as the blog prints it, over all training points. The
+compiled loop gets that for free: the training loss at step i+1's weights is the loss after update i;
+only a chunk's last step needs one extra forward pass.
 """
 
 from __future__ import annotations
@@ -23,13 +27,23 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's start-up chatter out of the CLI's output
 import tensorflow as tf  # noqa: E402
 
-from .data import Dataset
-from .settings import MODES, Settings
+from .data import Dataset  # noqa: E402
+from .optimizers import RULES, Hyper, Memory, fresh_memory  # noqa: E402
+from .prepare import batch_ids, batches_per_epoch, prepare  # noqa: E402
+from .settings import MODES, Settings  # noqa: E402
 
 MAX_CHUNK = 4096  # rows of the history buffer one compiled call can fill
 FIRST_CHUNK = 8  # small, so a page shows its first frame right away
 CHUNK_ELEMENTS = 1.5e7  # points × steps per compiled call: ~20 ms of work, under a 30 fps frame, whatever n is
 EXPLODE_FACTOR = 1e6  # a loss this many times the starting loss counts as diverged
+
+# A Block's columns, in order. loss: MSE over all training points after the update; w0, w1: the weights
+# after it, in the data's units; dw0, dw1: the gradient the update used (of its mini-batch's loss, with
+# respect to the weights trained: the standardised ones when x is standardised); test_loss: MSE over the
+# held-out points after the update, NaN when nothing is held out.
+COLUMNS = ("loss", "w0", "w1", "dw0", "dw1", "test_loss")
+LOSS, W0, W1, DW0, DW1, TEST_LOSS = range(len(COLUMNS))
+NO_HOLD_OUT = float("nan")  # test_loss of a run with no held-out points: not a number, not a loss of 0
 
 
 # ---- the blog's three helpers, unchanged in substance -------------------------------------------
@@ -57,12 +71,65 @@ def update_weights(w0, w1, dw0, dw1, learning_rate):
     return w0, w1
 
 
+# ---- the same on some of the points: a mini-batch, the training or the held-out points ------------
+# The points are picked by a mask, not gathered: the tensors keep length n, so XLA compiles once per n.
+
+
+def subset_mse(X, Y, members, w0, w1):
+    """Mean squared error over the points where `members` (a bool vector) is true."""
+    errors = (w0 * X + w1 - Y) ** 2
+    return tf.reduce_sum(tf.where(members, errors, 0.0)) / tf.reduce_sum(tf.cast(members, tf.float32))
+
+
+def batch_gradients(X, Y, members, w0, w1):
+    """`compute_gradients` for a mini-batch: the same tape, on the loss of the points in it."""
+    with tf.GradientTape() as tape:
+        loss = subset_mse(X, Y, members, w0, w1)
+    dw0, dw1 = tape.gradient(loss, [w0, w1])
+    return loss, dw0, dw1
+
+
+def training_loss(X, Y, part, w0, w1):
+    """MSE over the training points. `part` holds each point's mini-batch, -1 for a held-out one."""
+    held = tf.reduce_any(part < 0)
+    return tf.cond(held, lambda: subset_mse(X, Y, part >= 0, w0, w1), lambda: loss_mse(X, Y, w0, w1))
+
+
+def held_out_loss(X, Y, part, w0, w1):
+    held = tf.reduce_any(part < 0)
+    return tf.cond(held, lambda: subset_mse(X, Y, part < 0, w0, w1), lambda: tf.constant(NO_HOLD_OUT))
+
+
+def train_step(X, Y, part, per_epoch, t, w0, w1, memory, h, rule):
+    """Update number t (from 0): the tape's gradient on its mini-batch, then the optimizer's step.
+
+    Returns the training and held-out losses at the weights *before* the update, the gradient it used
+    and the optimizer's memory after it.
+    """
+    slot = t % per_epoch  # the mini-batch of this update within its epoch
+    every_point = tf.logical_and(tf.equal(per_epoch, 1), tf.reduce_all(part >= 0))
+    loss, dw0, dw1 = tf.cond(
+        every_point,
+        lambda: compute_gradients(X, Y, w0, w1),  # the blog's own step
+        lambda: batch_gradients(X, Y, tf.equal(part, slot), w0, w1),
+    )
+    # a full batch's loss is already the training loss; a mini-batch's is not
+    train = tf.cond(tf.equal(per_epoch, 1), lambda: loss, lambda: training_loss(X, Y, part, w0, w1))
+    test = held_out_loss(X, Y, part, w0, w1)
+    direction, memory = rule(tf.stack([dw0, dw1]), memory, tf.cast(t + 1, tf.float32), h)
+    update_weights(w0, w1, direction[0], direction[1], h.lr)
+    return train, test, dw0, dw1, memory
+
+
 # ---- records ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One update: the weights and loss after it, and the gradient it used (taken before it)."""
+    """One update: the weights and loss after it, and the gradient it used (taken before it).
+
+    test_loss is the held-out loss after the update, or None when nothing is held out.
+    """
 
     step: int
     loss: float
@@ -70,6 +137,7 @@ class Step:
     w1: float
     dw0: float
     dw1: float
+    test_loss: float | None = None
 
 
 @dataclass(frozen=True)
@@ -84,38 +152,66 @@ class Divergence:
 # ---- the compiled loop --------------------------------------------------------------------------
 
 
-@tf.function(jit_compile=True)
-def _train_chunk(X, Y, w0, w1, learning_rate, k, loss_limit):
-    """Run up to k steps; stop early at the first non-finite or exploding value.
+def _chunk_loop(rule):
+    """The compiled loop for one optimizer's rule (each rule is traced into its own XLA program)."""
 
-    Returns (history[MAX_CHUNK, 5] of loss-before, w0, w1, dw0, dw1 per step, rows filled, loss after).
-    """
-    history = tf.TensorArray(tf.float32, size=MAX_CHUNK, element_shape=[5])
+    def train_chunk(X, Y, part, per_epoch, t0, w0, w1, first, second, hyper, k, loss_limit):
+        """Run up to k updates from update number t0; stop early at the first non-finite or exploding value.
 
-    def step(i, history, going):
-        loss, dw0, dw1 = compute_gradients(X, Y, w0, w1)
-        update_weights(w0, w1, dw0, dw1, learning_rate)
-        row = tf.stack([loss, w0.read_value(), w1.read_value(), dw0, dw1])
-        going = tf.logical_and(tf.reduce_all(tf.math.is_finite(row)), loss <= loss_limit)
-        return i + 1, history.write(i, row), going
+        Returns (history[MAX_CHUNK, COLUMNS] with the losses *before* each update, rows filled,
+        training and held-out loss after the last update, the optimizer's memory).
+        """
+        h = Hyper(*tf.unstack(hyper))
+        history = tf.TensorArray(tf.float32, size=MAX_CHUNK, element_shape=[len(COLUMNS)])
 
-    rows, history, _ = tf.while_loop(
-        lambda i, h, going: tf.logical_and(i < k, going), step, (tf.constant(0), history, tf.constant(True))
-    )
-    return history.stack(), rows, loss_mse(X, Y, w0, w1)
+        def step(i, history, first, second, going):
+            memory = Memory(first, second)
+            train, test, dw0, dw1, memory = train_step(X, Y, part, per_epoch, t0 + i, w0, w1, memory, h, rule)
+            row = tf.stack([train, w0.read_value(), w1.read_value(), dw0, dw1, test])
+            # the held-out loss is not checked: it is NaN by design when nothing is held out
+            going = tf.logical_and(tf.reduce_all(tf.math.is_finite(row[:TEST_LOSS])), train <= loss_limit)
+            return i + 1, history.write(i, row), memory.first, memory.second, going
+
+        rows, history, first, second, _ = tf.while_loop(
+            lambda i, history, first, second, going: tf.logical_and(i < k, going),
+            step,
+            (tf.constant(0), history, first, second, tf.constant(True)),
+        )
+        after = (training_loss(X, Y, part, w0, w1), held_out_loss(X, Y, part, w0, w1))
+        return history.stack(), rows, after, first, second
+
+    return tf.function(train_chunk, jit_compile=True)
 
 
+_CHUNKS = {kind: _chunk_loop(rule) for kind, rule in RULES.items()}
+_TRACED: set[str] = set()
 _SPEC = tf.TensorSpec
-# One trace for every run: vectors of any length, scalars as tensors, weights as fresh variables.
-_train_chunk.get_concrete_function(
-    _SPEC([None], tf.float32), _SPEC([None], tf.float32), tf.Variable(0.0), tf.Variable(0.0),
-    _SPEC([], tf.float32), _SPEC([], tf.int32), _SPEC([], tf.float32),
-)
+
+
+def _compiled_chunk(kind: str):
+    """The compiled loop of one optimizer, traced once for vectors of any length and scalars as tensors."""
+    fn = _CHUNKS[kind]
+    if kind not in _TRACED:
+        v, s = _SPEC([None], tf.float32), _SPEC([], tf.int32)
+        fn.get_concrete_function(
+            v, v, _SPEC([None], tf.int32), s, s, tf.Variable(0.0), tf.Variable(0.0),
+            _SPEC([2], tf.float32), _SPEC([2], tf.float32), _SPEC([len(Hyper._fields)], tf.float32), s,
+            _SPEC([], tf.float32),
+        )  # fmt: skip
+        _TRACED.add(kind)
+    return fn
+
+
+_compiled_chunk("gd")  # the blog's optimizer, traced at import so the first run starts at once
+
+
+def tracing_counts() -> dict[str, int]:
+    """How often each optimizer's compiled loop was traced: 1 once used, 0 before (more would be a bug)."""
+    return {kind: fn.experimental_get_tracing_count() for kind, fn in _CHUNKS.items()}
 
 
 def tracing_count() -> int:
-    """How often the compiled loop was traced (1 after import; a retrace would be a bug)."""
-    return _train_chunk.experimental_get_tracing_count()
+    return sum(tracing_counts().values())
 
 
 def chunk_cap(n: int) -> int:
@@ -123,9 +219,6 @@ def chunk_cap(n: int) -> int:
 
 
 # ---- the run ------------------------------------------------------------------------------------
-
-
-COLUMNS = ("loss", "w0", "w1", "dw0", "dw1")  # a Block's columns, in order
 
 
 @dataclass(frozen=True, eq=False)
@@ -153,14 +246,16 @@ class Block:
 
     def records(self) -> Iterator[Step]:
         for i, row in enumerate(self.values.tolist()):
-            yield Step(self.first + i, *row)
+            test = row[TEST_LOSS]
+            yield Step(self.first + i, *row[:TEST_LOSS], test_loss=None if math.isnan(test) else test)
 
 
 class TrainingRun:
     """Iterate to train: yields `Step` records for steps 0..settings.steps (the blog's range(steps + 1)).
     `blocks()` yields the same steps a chunk at a time.
 
-    Training stops early when the loss or a weight stops being finite, or the loss grows past
+    `prepared` holds the points as trained on (hold-out, standardised x) and the way back to original
+    units. Training stops early when the loss or a weight stops being finite, or the loss grows past
     EXPLODE_FACTOR times its starting value; then `divergence` says at which step and why, and no
     record of that step or later is yielded. Iterate once.
     """
@@ -170,10 +265,15 @@ class TrainingRun:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         self.data, self.settings, self.mode = data, settings, mode
         self.divergence: Divergence | None = None
-        self._X = tf.constant(data.x)
-        self._Y = tf.constant(data.y)
-        self._w0 = tf.Variable(settings.init_w0, dtype=tf.float32)
-        self._w1 = tf.Variable(settings.init_w1, dtype=tf.float32)
+        s = settings
+        self.prepared = prepare(data, test_fraction=s.test_fraction, standardize=s.standardize, seed=s.shuffle_seed)
+        self._X = tf.constant(self.prepared.x)
+        self._Y = tf.constant(self.prepared.y)
+        v0, v1 = self.prepared.to_trained(s.init_w0, s.init_w1)
+        self._w0 = tf.Variable(v0, dtype=tf.float32)
+        self._w1 = tf.Variable(v1, dtype=tf.float32)
+        self._hyper = tf.constant([getattr(s, name) for name in Hyper._fields], tf.float32)
+        self.per_epoch = batches_per_epoch(self.prepared.n_train, s.batch_size)
         self.initial_loss: float | None = None  # known once training starts
         self._loss_limit = float(np.finfo(np.float32).max)
 
@@ -188,6 +288,11 @@ class TrainingRun:
     def blocks(self) -> Iterator[Block]:
         return self._eager() if self.mode == "eager" else self._compiled()
 
+    def _part(self, epoch: int) -> tf.Tensor:
+        """Each point's mini-batch in this epoch (-1: held out), as the loop reads it."""
+        ids = batch_ids(self.prepared.held_out, self.settings.batch_size, self.settings.shuffle_seed, epoch)
+        return tf.constant(ids)
+
     def _start(self, loss: float) -> None:
         self.initial_loss = loss
         if math.isfinite(loss):
@@ -195,17 +300,25 @@ class TrainingRun:
             limit = min(EXPLODE_FACTOR * max(loss, 1e-30), self._loss_limit)
             self._loss_limit = float(np.float32(limit))
 
+    def _block(self, first: int, rows: np.ndarray) -> Block:
+        """Rows of trained weights as a Block in the data's units, cut at the first unusable row."""
+        if self.prepared.standardised:
+            w0, w1 = self.prepared.to_original(rows[:, W0].astype(np.float64), rows[:, W1].astype(np.float64))
+            with np.errstate(over="ignore", invalid="ignore"):  # a diverged weight stays inf or NaN, as it was
+                rows[:, W0], rows[:, W1] = w0, w1
+        return self._usable(Block(first, rows))
+
     def _usable(self, block: Block) -> Block:
         """The block up to its first unusable row; past it, `divergence` records where and why the run stops."""
         v = block.values
-        weights_ok = np.isfinite(v[:, 1:3]).all(axis=1)
-        loss_ok = np.isfinite(v[:, 0])
-        below = v[:, 0] <= self._loss_limit
+        weights_ok = np.isfinite(v[:, [W0, W1]]).all(axis=1)
+        loss_ok = np.isfinite(v[:, LOSS])
+        below = v[:, LOSS] <= self._loss_limit
         bad = np.flatnonzero(~(weights_ok & loss_ok & below))
         if bad.size == 0:
             return block
         i = int(bad[0])
-        step, loss = block.first + i, float(v[i, 0])
+        step, loss = block.first + i, float(v[i, LOSS])
         if not weights_ok[i]:
             reason = "a weight overflowed to infinity or NaN"
         elif not loss_ok[i]:
@@ -216,33 +329,49 @@ class TrainingRun:
         return Block(block.first, v[:i])
 
     def _eager(self) -> Iterator[Block]:
+        """The blog's loop: one update, then the loss after it, per Python iteration."""
         X, Y, w0, w1 = self._X, self._Y, self._w0, self._w1
-        lr = self.settings.lr
-        self._start(float(loss_mse(X, Y, w0, w1)))
+        h, rule, memory = Hyper(*tf.unstack(self._hyper)), RULES[self.settings.optimizer], fresh_memory()
+        part = self._part(0)
+        self._start(float(training_loss(X, Y, part, w0, w1)))
         for step in range(self.total_steps):
-            _, dw0, dw1 = compute_gradients(X, Y, w0, w1)
-            w0, w1 = update_weights(w0, w1, dw0, dw1, lr)
-            loss = float(loss_mse(X, Y, w0, w1))
-            block = self._usable(Block(step, [loss, float(w0.numpy()), float(w1.numpy()), float(dw0), float(dw1)]))
+            epoch, slot = divmod(step, self.per_epoch)
+            if slot == 0 and epoch > 0 and self.per_epoch > 1:
+                part = self._part(epoch)
+            _, _, dw0, dw1, memory = train_step(X, Y, part, self.per_epoch, step, w0, w1, memory, h, rule)
+            loss, test = training_loss(X, Y, part, w0, w1), held_out_loss(X, Y, part, w0, w1)
+            row = np.array([[loss, w0.numpy(), w1.numpy(), dw0, dw1, test]], dtype=np.float32)
+            block = self._block(step, row)
             if len(block):
                 yield block
             if self.divergence is not None:
                 return
 
     def _compiled(self) -> Iterator[Block]:
-        lr = tf.constant(self.settings.lr, tf.float32)
+        chunk = _compiled_chunk(self.settings.optimizer)
         cap, done, size = chunk_cap(self.data.n), 0, FIRST_CHUNK
+        memory, part = fresh_memory(), self._part(0)
         while done < self.total_steps:
+            epoch, slot = divmod(done, self.per_epoch)
             k = min(size, cap, self.total_steps - done)
+            if self.per_epoch > 1:
+                # a chunk stays within one epoch: the next one needs a new shuffle
+                k = min(k, self.per_epoch - slot)
+                if slot == 0 and epoch > 0:
+                    part = self._part(epoch)
             limit = tf.constant(self._loss_limit, tf.float32)
-            history, rows, loss_after = _train_chunk(self._X, self._Y, self._w0, self._w1, lr, tf.constant(k), limit)
+            history, rows, after, *memory = chunk(
+                self._X, self._Y, part, tf.constant(self.per_epoch), tf.constant(done), self._w0, self._w1,
+                *memory, self._hyper, tf.constant(k), limit,
+            )  # fmt: skip
             rows = int(rows)
             h = history.numpy()[:rows]
-            if done == 0:  # the tape's first loss is the loss at the starting weights
-                self._start(float(h[0, 0]))
-            # the loss after update i is the loss the tape saw before update i+1
-            h[:, 0] = np.append(h[1:, 0], np.float32(loss_after))
-            block = self._usable(Block(done, h))
+            if done == 0:  # the first row's loss is the loss at the starting weights
+                self._start(float(h[0, LOSS]))
+            # the loss after update i is the loss the loop measured before update i+1
+            for column, last in zip((LOSS, TEST_LOSS), after, strict=True):
+                h[:, column] = np.append(h[1:, column], np.float32(float(last)))
+            block = self._block(done, h)
             if len(block):
                 yield block
             if self.divergence is not None:

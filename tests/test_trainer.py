@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from linreg_core.analysis import analyse, mse, mse_gradient
+from linreg_core.analysis import analyse, convergence_factor, mse, mse_gradient, predicted_gap, stability_bound
 from linreg_core.data import Dataset, linear_like
-from linreg_core.settings import Settings
-from linreg_core.trainer import Step, TrainingRun, compute_gradients, tracing_count
+from linreg_core.settings import OPTIMIZERS, Settings
+from linreg_core.trainer import COLUMNS, Step, TrainingRun, compute_gradients, tracing_counts
 
 
 def blog_literal_run(X, Y, steps, learning_rate, w0_start=0.0, w1_start=0.0):
@@ -121,19 +121,60 @@ def test_same_seed_same_run_and_other_seed_other_run(blog_settings):
     assert first[-1] != other[-1]
 
 
-@pytest.mark.parametrize("mode", ["compiled", "eager"])
-def test_just_below_the_critical_rate_converges_and_just_above_diverges(blog_data, mode):
-    info = analyse(blog_data)
-    below, training = run(blog_data, Settings(steps=3000, lr=0.97 * info.critical_lr), mode)
+def assert_converges_below_and_diverges_above(data, bound, mode="compiled", **optimizer):
+    """2% either side of a stability bound: a real run settles at the optimum below it and blows up above."""
+    info = analyse(data)
+    below, training = run(data, Settings(steps=3000, lr=0.98 * bound, **optimizer), mode)
     assert training.divergence is None
     assert below[-1].loss == pytest.approx(info.loss_star, rel=1e-3)
 
-    above, training = run(blog_data, Settings(steps=3000, lr=1.03 * info.critical_lr), mode)
+    above, training = run(data, Settings(steps=3000, lr=1.02 * bound, **optimizer), mode)
     assert training.divergence is not None
     assert training.divergence.step == len(above) < 3001
     assert "loss" in training.divergence.reason
     losses = [r.loss for r in above]
     assert losses[-1] > 1e3 * losses[0]  # it really was blowing up, not stopped on a whim
+
+
+@pytest.mark.parametrize("mode", ["compiled", "eager"])
+def test_just_below_the_critical_rate_converges_and_just_above_diverges(blog_data, mode):
+    assert_converges_below_and_diverges_above(blog_data, analyse(blog_data).critical_lr, mode)
+
+
+@pytest.mark.parametrize("optimizer", ["momentum", "nesterov"])
+def test_momentum_stability_bounds_hold_in_real_runs(blog_data, optimizer):
+    """β = 0.5 puts the slowest root at about 0.86 (momentum) and 0.95 (Nesterov) per step below the bound and
+    1.11 and 1.05 above it: 3000 steps settle one run and blow the other up by far more than the 1e6 limit."""
+    bound = stability_bound(analyse(blog_data), optimizer, momentum=0.5).lr
+    assert_converges_below_and_diverges_above(blog_data, bound, optimizer=optimizer, momentum=0.5)
+
+
+def test_the_predicted_convergence_factor_is_the_observed_ratio_of_loss_gaps(blog_data):
+    """From step 200 on only the flattest direction is left (the steep one has shrunk by 0.82^200), so each
+    gap is the previous one times factor². The gaps stay above 2e-3 up to step 400 while the float32 loss
+    carries about 1e-8 of rounding: each ratio is good to about 1e-5, checked at 1e-4."""
+    info, lr = analyse(blog_data), 0.02
+    records, _ = run(blog_data, Settings(steps=400, lr=lr))
+    gaps = np.array([r.loss for r in records[200:]]) - info.loss_star
+    assert gaps.min() > 2e-3
+    np.testing.assert_allclose(gaps[1:] / gaps[:-1], info.convergence_factor(lr) ** 2, rtol=1e-4)
+
+
+@pytest.mark.parametrize("optimizer, momentum", [("gd", 0.0), ("momentum", 0.5), ("nesterov", 0.5)])
+def test_predicted_gap_is_the_gap_of_a_real_run_step_by_step(blog_data, optimizer, momentum):
+    """Theory (float64, no data pass) against the trainer (float32 TensorFlow), record by record.
+
+    The float32 loss carries about one ulp of rounding: 4e-6 at the start's loss of ~50, a few 1e-9 near
+    the optimum's 0.02. Relative 1e-4 covers the start, absolute 1e-7 the end, where the momentum runs'
+    gaps fall to ~3e-5 (measured: at most 9e-6 relative or 1e-8 absolute off). Reading the records one
+    update off (the gap after k instead of k + 1 updates) misses by over 100 times the tolerance."""
+    info, lr, start = analyse(blog_data), 0.02, (-1.0, 9.0)
+    settings = Settings(steps=500, lr=lr, init_w0=start[0], init_w1=start[1], optimizer=optimizer, momentum=momentum)
+    records, _ = run(blog_data, settings)
+    observed = np.array([r.loss for r in records]) - info.loss_star
+    predicted = predicted_gap(info, *start, lr, 500, optimizer=optimizer, momentum=momentum)
+    np.testing.assert_allclose(observed, predicted, rtol=1e-4, atol=1e-7)
+    assert convergence_factor(info, lr, optimizer, momentum) < 1
 
 
 def test_divergence_never_yields_nan_or_inf(blog_data):
@@ -151,12 +192,27 @@ def test_overflow_to_infinity_is_reported_not_yielded():
 
 
 def test_compiled_loop_is_traced_once_for_any_n_lr_steps_or_data():
-    before = tracing_count()
+    before = tracing_counts()["gd"]
     for n, lr, steps, seed in [(3, 0.1, 0, 1), (1000, 0.01, 17, 2), (257, 0.3, 5000, 3), (3, 0.05, 40, 4)]:
         settings = Settings(n=n, lr=lr, steps=steps, seed=seed)
         records, _ = run(linear_like(settings), settings)
         assert len(records) == steps + 1
-    assert tracing_count() == before == 1
+    assert tracing_counts()["gd"] == before == 1  # traced at import, and never again
+
+
+def test_each_optimizer_is_traced_at_most_once_whatever_the_batch_hold_out_or_scaling():
+    runs = [
+        dict(n=3, lr=0.01, steps=0, seed=1),
+        dict(n=1000, lr=0.001, steps=70, seed=2, batch_size=64, test_fraction=0.25, standardize=True),
+        dict(n=257, lr=0.05, steps=9, seed=3, batch_size=10, shuffle_seed=5),
+        dict(n=20, lr=0.02, steps=33, seed=4, test_fraction=0.5, momentum=0.3, beta1=0.5, beta2=0.99, rho=0.8),
+    ]
+    for optimizer in OPTIMIZERS:
+        for changes in runs:
+            settings = Settings(optimizer=optimizer, **changes)
+            records, _ = run(linear_like(settings), settings)
+            assert len(records) == settings.steps + 1
+    assert tracing_counts() == dict.fromkeys(OPTIMIZERS, 1)
 
 
 def test_starting_weights_are_honoured(blog_data):
@@ -169,3 +225,15 @@ def test_starting_weights_are_honoured(blog_data):
 
 def test_step_is_a_value_type():
     assert Step(0, 1.0, 2.0, 3.0, 4.0, 5.0) == Step(0, 1.0, 2.0, 3.0, 4.0, 5.0)
+
+
+def test_blocks_are_read_only_tables_with_the_steps_the_records_show(blog_data):
+    training = TrainingRun(blog_data, Settings(steps=100, test_fraction=0.2))
+    blocks = list(training.blocks())
+    table = np.concatenate([b.values for b in blocks])
+    assert [b.first for b in blocks] == list(np.cumsum([0] + [len(b) for b in blocks[:-1]]))
+    assert table.shape == (101, len(COLUMNS)) and table.dtype == np.float32
+    with pytest.raises(ValueError):
+        blocks[0].values[0, 0] = 1.0
+    again = list(TrainingRun(blog_data, Settings(steps=100, test_fraction=0.2)))
+    assert [[getattr(r, c) for c in COLUMNS] for r in again] == table.tolist()
