@@ -78,4 +78,14 @@ def adam(g, memory, t, h):
 
 
 RULES = {"gd": gd, "momentum": heavy_ball, "nesterov": nesterov, "rmsprop": rmsprop, "adam": adam}
-assert tuple(RULES) == OPTIMIZERS, "every optimizer a setting can name has a rule, and no other"
+
+
+def rule_index(optimizer: str) -> int:
+    """The number `apply_rule` knows an optimizer by (its place in RULES and in settings.OPTIMIZERS)."""
+    return OPTIMIZERS.index(optimizer)
+
+
+def apply_rule(index, g, memory, t, h):
+    """The step of rule number `index`, chosen when the compiled program runs, not when it is traced: one
+    program then serves every optimizer, so switching optimizer neither retraces nor recompiles."""
+    return tf.switch_case(index, [lambda rule=rule: rule(g, memory, t, h) for rule in RULES.values()])

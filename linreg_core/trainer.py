@@ -3,8 +3,8 @@
 Two modes walk the same trajectory:
 - "eager" is the blog's literal loop: one tape, one `assign_sub` pair and one loss per Python iteration.
 - "compiled" runs the very same step functions inside an XLA-compiled `tf.while_loop`, many steps per
-  call, and hands back a small history tensor per chunk. One trace per optimizer serves every n,
-  learning rate, step count, batch size, hold-out and data set; XLA compiles once per distinct n.
+  call, and hands back a small history tensor per chunk. One trace serves every optimizer, n, learning
+  rate, step count, batch size, hold-out and data set; XLA compiles once per distinct n.
 
 Each step takes the tape's gradient on its mini-batch (all training points by default), then lets the
 optimizer's rule (linreg_core.optimizers) turn it into the blog's `update_weights`. With the defaults —
@@ -28,7 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's start-up chatter
 import tensorflow as tf  # noqa: E402
 
 from .data import Dataset  # noqa: E402
-from .optimizers import RULES, Hyper, Memory, fresh_memory  # noqa: E402
+from .optimizers import Hyper, Memory, apply_rule, fresh_memory, rule_index  # noqa: E402
 from .prepare import batch_ids, batches_per_epoch, prepare  # noqa: E402
 from .settings import MODES, Settings  # noqa: E402
 
@@ -89,34 +89,34 @@ def batch_gradients(X, Y, members, w0, w1):
     return loss, dw0, dw1
 
 
-def training_loss(X, Y, part, w0, w1):
-    """MSE over the training points. `part` holds each point's mini-batch, -1 for a held-out one."""
-    held = tf.reduce_any(part < 0)
+def training_loss(X, Y, part, held, w0, w1):
+    """MSE over the training points. `part` holds each point's mini-batch, -1 for a held-out one; `held`
+    says whether any is held out (known once per chunk, so no step pays a pass over `part` for it)."""
     return tf.cond(held, lambda: subset_mse(X, Y, part >= 0, w0, w1), lambda: loss_mse(X, Y, w0, w1))
 
 
-def held_out_loss(X, Y, part, w0, w1):
-    held = tf.reduce_any(part < 0)
+def held_out_loss(X, Y, part, held, w0, w1):
     return tf.cond(held, lambda: subset_mse(X, Y, part < 0, w0, w1), lambda: tf.constant(NO_HOLD_OUT))
 
 
-def train_step(X, Y, part, per_epoch, t, w0, w1, memory, h, rule):
-    """Update number t (from 0): the tape's gradient on its mini-batch, then the optimizer's step.
+def train_step(X, Y, part, held, per_epoch, t, w0, w1, memory, h, rule):
+    """Update number t (from 0): the tape's gradient on its mini-batch, then the step of the optimizer
+    numbered `rule` (see optimizers.rule_index).
 
     Returns the training and held-out losses at the weights *before* the update, the gradient it used
     and the optimizer's memory after it.
     """
     slot = t % per_epoch  # the mini-batch of this update within its epoch
-    every_point = tf.logical_and(tf.equal(per_epoch, 1), tf.reduce_all(part >= 0))
+    full_batch = tf.equal(per_epoch, 1)
     loss, dw0, dw1 = tf.cond(
-        every_point,
+        tf.logical_and(full_batch, tf.logical_not(held)),
         lambda: compute_gradients(X, Y, w0, w1),  # the blog's own step
         lambda: batch_gradients(X, Y, tf.equal(part, slot), w0, w1),
     )
     # a full batch's loss is already the training loss; a mini-batch's is not
-    train = tf.cond(tf.equal(per_epoch, 1), lambda: loss, lambda: training_loss(X, Y, part, w0, w1))
-    test = held_out_loss(X, Y, part, w0, w1)
-    direction, memory = rule(tf.stack([dw0, dw1]), memory, tf.cast(t + 1, tf.float32), h)
+    train = tf.cond(full_batch, lambda: loss, lambda: training_loss(X, Y, part, held, w0, w1))
+    test = held_out_loss(X, Y, part, held, w0, w1)
+    direction, memory = apply_rule(rule, tf.stack([dw0, dw1]), memory, tf.cast(t + 1, tf.float32), h)
     update_weights(w0, w1, direction[0], direction[1], h.lr)
     return train, test, dw0, dw1, memory
 
@@ -152,66 +152,47 @@ class Divergence:
 # ---- the compiled loop --------------------------------------------------------------------------
 
 
-def _chunk_loop(rule):
-    """The compiled loop for one optimizer's rule (each rule is traced into its own XLA program)."""
+@tf.function(jit_compile=True)
+def _train_chunk(X, Y, part, per_epoch, t0, w0, w1, first, second, hyper, rule, k, loss_limit):
+    """Run up to k updates from update number t0; stop early at the first non-finite or exploding value.
 
-    def train_chunk(X, Y, part, per_epoch, t0, w0, w1, first, second, hyper, k, loss_limit):
-        """Run up to k updates from update number t0; stop early at the first non-finite or exploding value.
+    Returns (history[MAX_CHUNK, COLUMNS] with the losses *before* each update, rows filled, training and
+    held-out loss after the last update, the optimizer's memory). Every optimizer runs in this one program
+    (`rule` picks it), so XLA compiles it once per n, whatever the optimizer, batch size or hold-out.
+    """
+    h = Hyper(*tf.unstack(hyper))
+    held = tf.reduce_any(part < 0)
+    history = tf.TensorArray(tf.float32, size=MAX_CHUNK, element_shape=[len(COLUMNS)])
 
-        Returns (history[MAX_CHUNK, COLUMNS] with the losses *before* each update, rows filled,
-        training and held-out loss after the last update, the optimizer's memory).
-        """
-        h = Hyper(*tf.unstack(hyper))
-        history = tf.TensorArray(tf.float32, size=MAX_CHUNK, element_shape=[len(COLUMNS)])
+    def step(i, history, first, second, going):
+        memory = Memory(first, second)
+        train, test, dw0, dw1, memory = train_step(X, Y, part, held, per_epoch, t0 + i, w0, w1, memory, h, rule)
+        row = tf.stack([train, w0.read_value(), w1.read_value(), dw0, dw1, test])
+        # the held-out loss is not checked: it is NaN by design when nothing is held out
+        going = tf.logical_and(tf.reduce_all(tf.math.is_finite(row[:TEST_LOSS])), train <= loss_limit)
+        return i + 1, history.write(i, row), memory.first, memory.second, going
 
-        def step(i, history, first, second, going):
-            memory = Memory(first, second)
-            train, test, dw0, dw1, memory = train_step(X, Y, part, per_epoch, t0 + i, w0, w1, memory, h, rule)
-            row = tf.stack([train, w0.read_value(), w1.read_value(), dw0, dw1, test])
-            # the held-out loss is not checked: it is NaN by design when nothing is held out
-            going = tf.logical_and(tf.reduce_all(tf.math.is_finite(row[:TEST_LOSS])), train <= loss_limit)
-            return i + 1, history.write(i, row), memory.first, memory.second, going
-
-        rows, history, first, second, _ = tf.while_loop(
-            lambda i, history, first, second, going: tf.logical_and(i < k, going),
-            step,
-            (tf.constant(0), history, first, second, tf.constant(True)),
-        )
-        after = (training_loss(X, Y, part, w0, w1), held_out_loss(X, Y, part, w0, w1))
-        return history.stack(), rows, after, first, second
-
-    return tf.function(train_chunk, jit_compile=True)
+    rows, history, first, second, _ = tf.while_loop(
+        lambda i, history, first, second, going: tf.logical_and(i < k, going),
+        step,
+        (tf.constant(0), history, first, second, tf.constant(True)),
+    )
+    after = (training_loss(X, Y, part, held, w0, w1), held_out_loss(X, Y, part, held, w0, w1))
+    return history.stack(), rows, after, first, second
 
 
-_CHUNKS = {kind: _chunk_loop(rule) for kind, rule in RULES.items()}
-_TRACED: set[str] = set()
-_SPEC = tf.TensorSpec
-
-
-def _compiled_chunk(kind: str):
-    """The compiled loop of one optimizer, traced once for vectors of any length and scalars as tensors."""
-    fn = _CHUNKS[kind]
-    if kind not in _TRACED:
-        v, s = _SPEC([None], tf.float32), _SPEC([], tf.int32)
-        fn.get_concrete_function(
-            v, v, _SPEC([None], tf.int32), s, s, tf.Variable(0.0), tf.Variable(0.0),
-            _SPEC([2], tf.float32), _SPEC([2], tf.float32), _SPEC([len(Hyper._fields)], tf.float32), s,
-            _SPEC([], tf.float32),
-        )  # fmt: skip
-        _TRACED.add(kind)
-    return fn
-
-
-_compiled_chunk("gd")  # the blog's optimizer, traced at import so the first run starts at once
-
-
-def tracing_counts() -> dict[str, int]:
-    """How often each optimizer's compiled loop was traced: 1 once used, 0 before (more would be a bug)."""
-    return {kind: fn.experimental_get_tracing_count() for kind, fn in _CHUNKS.items()}
+_INT = tf.TensorSpec([], tf.int32)
+# One trace for every run: vectors of any length, scalars as tensors, weights as fresh variables.
+_train_chunk.get_concrete_function(
+    tf.TensorSpec([None], tf.float32), tf.TensorSpec([None], tf.float32), tf.TensorSpec([None], tf.int32),
+    _INT, _INT, tf.Variable(0.0), tf.Variable(0.0), tf.TensorSpec([2], tf.float32), tf.TensorSpec([2], tf.float32),
+    tf.TensorSpec([len(Hyper._fields)], tf.float32), _INT, _INT, tf.TensorSpec([], tf.float32),
+)  # fmt: skip
 
 
 def tracing_count() -> int:
-    return sum(tracing_counts().values())
+    """How often the compiled loop was traced (1 after import; a retrace would be a bug)."""
+    return _train_chunk.experimental_get_tracing_count()
 
 
 def chunk_cap(n: int) -> int:
@@ -273,6 +254,7 @@ class TrainingRun:
         self._w0 = tf.Variable(v0, dtype=tf.float32)
         self._w1 = tf.Variable(v1, dtype=tf.float32)
         self._hyper = tf.constant([getattr(s, name) for name in Hyper._fields], tf.float32)
+        self._rule = tf.constant(rule_index(s.optimizer))
         self.per_epoch = batches_per_epoch(self.prepared.n_train, s.batch_size)
         self.initial_loss: float | None = None  # known once training starts
         self._loss_limit = float(np.finfo(np.float32).max)
@@ -331,15 +313,15 @@ class TrainingRun:
     def _eager(self) -> Iterator[Block]:
         """The blog's loop: one update, then the loss after it, per Python iteration."""
         X, Y, w0, w1 = self._X, self._Y, self._w0, self._w1
-        h, rule, memory = Hyper(*tf.unstack(self._hyper)), RULES[self.settings.optimizer], fresh_memory()
-        part = self._part(0)
-        self._start(float(training_loss(X, Y, part, w0, w1)))
+        h, rule, memory = Hyper(*tf.unstack(self._hyper)), self._rule, fresh_memory()
+        part, held = self._part(0), tf.constant(bool(self.prepared.held_out.any()))
+        self._start(float(training_loss(X, Y, part, held, w0, w1)))
         for step in range(self.total_steps):
             epoch, slot = divmod(step, self.per_epoch)
             if slot == 0 and epoch > 0 and self.per_epoch > 1:
                 part = self._part(epoch)
-            _, _, dw0, dw1, memory = train_step(X, Y, part, self.per_epoch, step, w0, w1, memory, h, rule)
-            loss, test = training_loss(X, Y, part, w0, w1), held_out_loss(X, Y, part, w0, w1)
+            _, _, dw0, dw1, memory = train_step(X, Y, part, held, self.per_epoch, step, w0, w1, memory, h, rule)
+            loss, test = training_loss(X, Y, part, held, w0, w1), held_out_loss(X, Y, part, held, w0, w1)
             row = np.array([[loss, w0.numpy(), w1.numpy(), dw0, dw1, test]], dtype=np.float32)
             block = self._block(step, row)
             if len(block):
@@ -348,7 +330,6 @@ class TrainingRun:
                 return
 
     def _compiled(self) -> Iterator[Block]:
-        chunk = _compiled_chunk(self.settings.optimizer)
         cap, done, size = chunk_cap(self.data.n), 0, FIRST_CHUNK
         memory, part = fresh_memory(), self._part(0)
         while done < self.total_steps:
@@ -360,9 +341,9 @@ class TrainingRun:
                 if slot == 0 and epoch > 0:
                     part = self._part(epoch)
             limit = tf.constant(self._loss_limit, tf.float32)
-            history, rows, after, *memory = chunk(
+            history, rows, after, *memory = _train_chunk(
                 self._X, self._Y, part, tf.constant(self.per_epoch), tf.constant(done), self._w0, self._w1,
-                *memory, self._hyper, tf.constant(k), limit,
+                *memory, self._hyper, self._rule, tf.constant(k), limit,
             )  # fmt: skip
             rows = int(rows)
             h = history.numpy()[:rows]
