@@ -1,57 +1,72 @@
-"""The page, run headless by Streamlit's AppTest, checked against the engine run directly."""
+"""The page, run headless by Streamlit's AppTest, checked against the engine run directly.
+
+AppTest runs the script but no browser, so the run chart is read as the page sends it: the header and the
+feeds of the run chart component (see dashboard/view_model.py), decoded, against the trainer's own records.
+"""
 
 import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard import texts
+from dashboard.view_model import decode
 from linreg_core.analysis import analyse
+from linreg_core.cli import main as cli_main
 from linreg_core.data import linear_like
 from linreg_core.settings import Settings
-from linreg_core.trainer import TrainingRun
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
-def visit() -> AppTest:
-    """A visit whose browser has drawn the live chart's start picture (what the chart's report says)."""
+def visit(query: dict | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=180)
-    at.session_state["browser_ready"] = True
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
     at.run()
+    assert not at.exception, [e.value for e in at.exception]
     return at
 
 
-def engine_final(settings: Settings):
-    training = TrainingRun(linear_like(settings), settings)
-    records = list(training)
-    return records[-1], training.divergence
+def messages(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.json) for c in at.get("bidi_component") if c.proto.json]
 
 
-def shown_numbers(at: AppTest) -> dict[str, str]:
-    """The current-step column of the numbers table, by row name."""
-    table = next(m.value for m in at.markdown if m.value.startswith("| | step"))
-    rows = {}
-    for line in table.splitlines()[2:]:
-        cells = [c.strip() for c in line.strip("|").split("|")]
-        rows[cells[0].split("**")[1]] = cells[1]
-    return rows
+def shown_run(at: AppTest) -> dict:
+    """The run chart's run, as the page sent it: header, records (rows × columns) and how it ended."""
+    sent = messages(at)
+    (head,) = [m for m in sent if m["kind"] == "header"]
+    feeds = [m for m in sent if m["kind"] == "feed" and m["run"] == head["run"]]
+    assert all(m["run"] == head["run"] for m in sent)  # nothing of another run
+    if "records" in head:  # a rerun that did not retrain sends the finished run whole
+        columns, values = head["columns"], decode(head["records"]["values"], len(head["columns"]))
+        status = head["status"]
+    else:
+        blocks = [m for m in feeds if m.get("rows")]
+        columns = blocks[0]["columns"] if blocks else head["columns"]
+        assert [b["first"] for b in blocks] == list(np.cumsum([0] + [b["rows"] for b in blocks[:-1]]))
+        values = np.concatenate([decode(b["values"], len(columns)) for b in blocks]) if blocks else np.empty((0, 3))
+        (end,) = [m for m in feeds if m.get("done")]
+        status = end["status"]
+    return {"header": head, "columns": columns, "values": values, "status": status}
 
 
-def chart_specs(at: AppTest) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+def engine(settings: Settings):
+    from linreg_core.trainer import TrainingRun
+
+    data = linear_like(settings)
+    run = TrainingRun(data, settings)
+    return np.concatenate([b.values for b in run.blocks()]), run.divergence, analyse(data)
 
 
-def all_numbers(node):
-    if isinstance(node, dict):
-        for value in node.values():
-            yield from all_numbers(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from all_numbers(value)
-    elif isinstance(node, float):
-        yield node
+def assert_same_run(shown: dict, settings: Settings) -> None:
+    """The page's records are the trainer's, bit for bit (both float32), for these settings."""
+    values, _, _ = engine(settings)
+    np.testing.assert_array_equal(shown["values"][:, :3], values[:, :3])
+    assert shown["header"]["total"] == settings.steps + 1
 
 
 @pytest.fixture(scope="module")
@@ -59,120 +74,141 @@ def app() -> AppTest:
     return visit()
 
 
-def test_a_new_visit_shows_the_start_and_trains_once_the_browser_can_draw():
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.run()
-    assert not at.exception and not at.error
-    assert "result" not in at.session_state  # nothing trained while the browser may still be loading
-    start = next(m.value for m in at.markdown if m.value.startswith("| | start |"))
-    info = analyse(linear_like(Settings()))
-    assert f"| {info.w0_star:.4f} |" in start and "| **w0** | 0.0000 |" in start
-    (weights,) = chart_specs(at)  # the start weights chart, which makes the browser load Plotly
-    assert all(math.isfinite(v) for v in all_numbers(weights))
-    at.session_state["browser_ready"] = True  # what the live chart's report sets
-    at.run()
-    final, _ = engine_final(Settings())
-    assert shown_numbers(at)["w0"] == f"{final.w0:.4f}"
+def test_a_new_visit_trains_the_blogs_run_and_streams_every_step(app):
+    shown = shown_run(app)
+    assert_same_run(shown, Settings())
+    assert shown["columns"][:3] == ["loss", "w0", "w1"]
+    assert shown["status"]["kind"] == "success" and shown["status"]["text"].startswith("Converged")
+    w0, w1 = shown["values"][-1, 1:3]
+    assert w0 == pytest.approx(3.0, abs=0.1) and w1 == pytest.approx(4.25, abs=0.1)
 
 
-def test_defaults_run_the_blogs_fit_without_exception(app):
-    assert not app.exception
-    final, _ = engine_final(Settings())
-    numbers = shown_numbers(app)
-    assert numbers["w0"] == f"{final.w0:.4f}" and numbers["w1"] == f"{final.w1:.4f}"
-    assert float(numbers["w0"]) == pytest.approx(3.0, abs=0.1)
-    assert float(numbers["w1"]) == pytest.approx(4.25, abs=0.1)
-    assert any(m.value.startswith("| | step 1,000 |") for m in app.markdown)
-    assert any("Trained 1,001 steps" in s.value for s in app.success)
+def test_the_header_carries_the_data_and_analysis_of_its_own_settings(app):
+    head = shown_run(app)["header"]
+    data = linear_like(Settings())
+    info = analyse(data)
+    np.testing.assert_array_equal(decode(head["points"]["x"]), data.x)
+    np.testing.assert_array_equal(decode(head["points"]["y"]), data.y)
+    assert head["optimum"] == [info.w0_star, info.w1_star] and head["loss_star"] == info.loss_star
+    assert head["true"] == [3.0, 4.0] and head["critical_lr"] == info.critical_lr
+    assert all(math.isfinite(v) for v in head["x_range"] + head["y_range"])
 
 
-def test_charts_hold_the_fit_line_the_loss_curve_and_a_replay(app):
-    replay, weights = chart_specs(app)
-    traces = {t.get("name"): t for t in replay["data"]}
-    assert {"data", "current fit", "loss", "least squares", "true line"} <= set(traces)
-    final, _ = engine_final(Settings())
-    fit = traces["current fit"]
-    for x, y in zip(fit["x"], fit["y"], strict=True):
-        assert y == pytest.approx(final.w0 * x + final.w1, rel=1e-6)
-    assert replay["layout"]["yaxis2"]["type"] == "log"
-    assert 2 <= len(replay["frames"]) <= 200 and replay["frames"][-1]["name"] == "1000"
-    assert {t["name"] for t in weights["data"]} >= {"w0 (slope)", "w1 (intercept)"}
-    assert all(math.isfinite(v) for spec in (replay, weights) for v in all_numbers(spec))
-
-
-def test_changing_the_learning_rate_changes_the_result_as_the_engine_says(app):
+def test_changing_a_control_trains_a_new_run_with_its_own_identity(app):
+    before = shown_run(app)["header"]["run"]
     app.select_slider(key="lr").set_value(0.1).run()
-    assert not app.exception
-    final, _ = engine_final(Settings(lr=0.1))
-    numbers = shown_numbers(app)
-    assert (numbers["w0"], numbers["w1"]) == (f"{final.w0:.4f}", f"{final.w1:.4f}")
-    slow, _ = engine_final(Settings())
-    best = analyse(linear_like(Settings())).w0_star
-    assert abs(final.w0 - best) < abs(slow.w0 - best)  # a larger stable rate ends closer to the optimum
-
-
-def test_changing_the_data_changes_the_result_as_the_engine_says(app):
+    shown = shown_run(app)
+    assert shown["header"]["run"] != before
+    assert_same_run(shown, Settings(lr=0.1))
     app.slider(key="w0").set_value(-2.0).run()
-    app.select_slider(key="n").set_value(1000).run()
-    assert not app.exception
-    final, _ = engine_final(Settings(w0=-2.0, n=1000, lr=0.1))
-    numbers = shown_numbers(app)
-    assert (numbers["w0"], numbers["w1"]) == (f"{final.w0:.4f}", f"{final.w1:.4f}")
+    assert_same_run(shown_run(app), Settings(lr=0.1, w0=-2.0))
 
 
-def test_log_toggle_redraws_without_retraining(app):
-    before = app.session_state["result"]
-    app.toggle(key="log_y").set_value(False).run()
-    assert app.session_state["result"] is before
-    replay = chart_specs(app)[0]
-    assert replay["layout"]["yaxis2"].get("type", "linear") == "linear"
+def test_a_rerun_that_changes_nothing_sends_the_finished_run_whole_without_retraining(app):
+    first = shown_run(app)
+    app.run()
+    again = shown_run(app)
+    assert again["header"]["run"] == first["header"]["run"] and "records" in again["header"]
+    np.testing.assert_array_equal(again["values"], first["values"])
+    assert again["status"] == first["status"]
 
 
-def test_run_again_retrains(app):
-    before = app.session_state["result"]
-    app.button[0].click().run()
-    after = app.session_state["result"]
-    assert after is not before and after.records == before.records
+def test_run_again_retrains_the_same_settings_as_a_new_run(app):
+    first = shown_run(app)
+    app.button(key="run-again").click().run()
+    again = shown_run(app)
+    assert again["header"]["run"] != first["header"]["run"] and "records" not in again["header"]
+    np.testing.assert_array_equal(again["values"], first["values"])
 
 
-def test_too_high_learning_rate_shows_where_it_blew_up_and_no_nan():
-    at = visit()
-    at.select_slider(key="lr").set_value(0.5).run()
-    assert not at.exception
-    _, divergence = engine_final(Settings(lr=0.5))
-    info = analyse(linear_like(Settings()))
-    (error,) = at.error
-    assert f"blew up at step {divergence.step}" in error.value
-    assert f"below {info.critical_lr:.4g}" in error.value
-    for spec in chart_specs(at):
-        assert all(math.isfinite(v) for v in all_numbers(spec))
-    assert shown_numbers(at)["loss"] != "nan"
+def test_a_diverging_rate_is_reported_as_diverging_not_as_success():
+    at = visit({"lr": "0.5", "steps": "10"})
+    shown = shown_run(at)
+    values, divergence, info = engine(Settings(lr=0.5, steps=10))
+    assert divergence is None  # no overflow within 10 steps: only the rule on the loss can say it
+    assert shown["status"]["kind"] == "error" and shown["status"]["text"].startswith("Diverging")
+    assert f"{info.critical_lr:.4g}" in shown["status"]["text"]
+    assert shown["header"]["warning"]["kind"] == "error"  # said while it trains, too
+    assert all(np.isfinite(shown["values"][:, :3]).ravel())
 
 
-@pytest.mark.parametrize("key, widget, value", [("n", "select_slider", 1), ("steps", "slider", 0)])
-def test_edge_settings_run_without_exception(key, widget, value):
-    at = visit()
-    getattr(at, widget)(key=key).set_value(value).run()
-    assert not at.exception
-    final, _ = engine_final(Settings(**{key: value}))
-    assert shown_numbers(at)["w0"] == f"{final.w0:.4f}"
-    for spec in chart_specs(at):
-        assert all(math.isfinite(v) for v in all_numbers(spec))
+def test_a_run_that_overflows_stops_where_it_blew_up_and_sends_no_nan():
+    at = visit({"lr": "10", "steps": "200"})
+    shown = shown_run(at)
+    _, divergence, _ = engine(Settings(lr=10.0, steps=200))
+    assert divergence is not None and len(shown["values"]) == divergence.step
+    assert f"stopped at step {divergence.step:,}" in shown["status"]["text"]
+    assert np.isfinite(shown["values"][:, :3]).all()
 
 
-def test_page_and_command_line_agree_on_the_same_settings(app, capsys):
-    from linreg_core.cli import main
+@pytest.mark.parametrize("query", [{"n": "1"}, {"steps": "0"}, {"noise": "0"}])
+def test_edge_settings_run_without_exception(query):
+    at = visit(query)
+    settings = Settings.from_mapping(query)
+    shown = shown_run(at)
+    assert_same_run(shown, settings)
+    assert shown["status"]["kind"] in ("success", "info")
 
+
+def test_a_run_over_the_work_budget_is_refused_with_what_to_lower():
+    at = visit({"n": "1000000", "steps": "10000"})
+    sent = messages(at)
+    assert len(sent) == 1 and sent[0]["kind"] == "header" and sent[0]["status"]["kind"] == "error"
+    assert sent[0]["status"]["text"] == texts.budget_problem(Settings(n=1_000_000, steps=10_000))
+    assert "Lower steps to 3,000 or n to 300,069" in sent[0]["status"]["text"]
+
+
+def test_the_url_is_the_run_and_follows_the_controls():
+    at = visit({"lr": "0.1", "n": "1000", "noise_kind": "gaussian"})
+    settings = Settings(lr=0.1, n=1000, noise_kind="gaussian")
+    assert_same_run(shown_run(at), settings)
+    assert at.select_slider(key="lr").value == 0.1 and at.radio(key="noise_kind").value == "gaussian"
+    assert not at.warning
+    at.slider(key="w1").set_value(2.5).run()
+    assert dict(at.query_params) == {"n": "1000", "w1": "2.5", "noise_kind": "gaussian", "lr": "0.1"}
+
+
+def test_url_page_and_command_line_give_the_same_numbers(capsys):
     settings = Settings(n=200, w0=-1.0, noise=1.0, noise_kind="gaussian", seed=4, steps=500, lr=0.1)
-    at = visit()
-    at.select_slider(key="n").set_value(200)
-    at.slider(key="w0").set_value(-1.0)
-    at.slider(key="noise").set_value(1.0)
-    at.radio(key="noise_kind").set_value("gaussian")
-    at.number_input(key="seed").set_value(4)
-    at.slider(key="steps").set_value(500)
-    at.select_slider(key="lr").set_value(0.1).run()
-    assert main(settings.cli_args()) == 0
+    at = visit(settings.to_query())
+    shown = shown_run(at)
+    assert cli_main(settings.cli_args()) == 0
     last = capsys.readouterr().out.splitlines()[-1]
-    numbers = shown_numbers(at)
-    assert last.endswith(f"w0: {numbers['w0']}, w1: {numbers['w1']}"), (last, numbers)
+    w0, w1 = shown["values"][-1, 1:3]
+    assert last == f"STEP: 500 - loss: {float(shown['values'][-1, 0])}, w0: {w0:.4f}, w1: {w1:.4f}"
+    command = next(c.value for c in at.code if c.value.startswith("python -m linreg_core"))
+    assert command == "python -m linreg_core " + " ".join(settings.cli_args())
+
+
+@pytest.mark.parametrize(
+    "query, notice",
+    [
+        ({"n": "1e308"}, "n is outside 1 to 1,000,000"),
+        ({"lr": "nan"}, "lr must be a finite number"),
+        ({"lr": "inf"}, "lr must be a finite number"),
+        ({"w0": "-inf"}, "w0 must be a finite number"),
+        ({"steps": "-3"}, "steps is outside 0 to 10,000"),
+        ({"lr": "0"}, "lr is outside 0.0001 to 10"),
+        ({"seed": "abc"}, "seed must be a number"),
+        ({"lr": "1" * 10_000}, "lr is too long to be a value"),
+        ({"lr": ["0.1", "0.2"]}, "lr was given 2 times"),
+        ({"colour": "red"}, "colour is not a setting of this lab"),
+        ({"noise_kind": "<script>window.pwned=1</script>"}, "noise_kind must be one of uniform, gaussian"),
+        ({"<img src=x onerror=alert(1)>": "1"}, "img src=x onerror=alert(1)"),
+    ],
+)
+def test_hostile_url_values_get_a_notice_and_never_an_exception(query, notice):
+    at = visit(query)
+    (warning,) = at.warning
+    unescaped = warning.value.replace("\\", "")
+    assert notice in unescaped, warning.value
+    assert "<" not in warning.value.replace("\\<", "")  # every angle bracket escaped: no HTML from a link
+    shown_run(at)  # and the run with the values used is drawn
+
+
+def test_two_visitors_with_different_links_each_get_their_own_run():
+    a = visit({"lr": "0.1"})
+    b = visit({"lr": "0.05", "w0": "-1"})
+    assert_same_run(shown_run(a), Settings(lr=0.1))
+    assert_same_run(shown_run(b), Settings(lr=0.05, w0=-1.0))
+    assert shown_run(a)["header"]["run"] != shown_run(b)["header"]["run"]

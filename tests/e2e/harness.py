@@ -305,22 +305,32 @@ def wait_for_first_run(page, timeout: float = 120_000) -> None:
 
 
 def wait_for_trained(page, timeout: float = 120_000) -> None:
-    """After `page.goto`: wait until the app has trained once and drawn the result.
-
-    A new visit runs the script twice: the first run draws the start picture, and the live chart's
-    report that it has drawn reruns the page, which trains. The replay chart marks the end of training.
-    """
+    """After `page.goto`: wait until the app has trained once and the run chart shows the finished run."""
     wait_for_first_run(page, timeout)
-    page.locator(".st-key-replay").wait_for(timeout=timeout)
+    page.wait_for_selector(".gtl-view[data-state='done']", timeout=timeout)
     page.wait_for_selector(NOT_RUNNING_SELECTOR, timeout=timeout)
 
 
 def screenshot(page, name: str, *, full_page: bool = True) -> Path:
-    """Save a PNG under <repo>/artifacts/screenshots/ and return its path."""
+    """Save a PNG under <repo>/artifacts/screenshots/ and return its path.
+
+    Streamlit scrolls its main area inside the window, so a "full page" screenshot would stop at the window's
+    bottom: the window is made as tall as the main area for the shot, then restored.
+    """
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
     path = SCREENSHOT_DIR / (safe if safe.endswith(".png") else f"{safe}.png")
-    page.screenshot(path=str(path), full_page=full_page)
+    size = page.viewport_size
+    tall = page.evaluate("() => (document.querySelector('[data-testid=\"stMain\"]') || {}).scrollHeight || 0")
+    if full_page and size and tall > size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": min(tall, 6000)})
+        page.wait_for_timeout(300)  # the charts follow the new size
+        try:
+            page.screenshot(path=str(path))
+        finally:
+            page.set_viewport_size(size)
+    else:
+        page.screenshot(path=str(path), full_page=full_page)
     return path
 
 

@@ -1,0 +1,114 @@
+"""The sidebar's controls and the URL, both derived from the settings declaration (linreg_core/settings.py).
+
+Each declared setting becomes one widget keyed by its name, with its label, range and help; a setting added
+to the declaration appears here with no code of its own. The URL holds the run: on a visitor's first
+script run its query parameters fill the widgets (leniently, with a notice for anything not usable as
+given); afterwards the address follows the widgets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from linreg_core.settings import Knob, Notice, Settings, format_value, from_query, knobs
+
+URL_READ = "url-read"  # session flag: this visitor's address has been read into the widgets
+NOTICES = "url-notices"
+
+
+def with_value(options: tuple, value: Any) -> list:
+    """A grid's stops, plus `value` in order if it is not one of them (from a link, or a quick choice)."""
+    return list(options) if value in options else sorted([*options, value])
+
+
+def _label_of(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else format_value(value)
+
+
+def widget(name: str, kind: type, k: Knob, where: Any, disabled: bool = False) -> Any:
+    """Draw one setting's widget in `where` (it keeps its value in st.session_state[name])."""
+    common = {"key": name, "help": k.help, "disabled": disabled}
+    if k.widget == "choice":
+        if len(k.choices) <= 3:
+            return where.radio(k.label, k.choices, horizontal=True, **common)
+        return where.selectbox(k.label, k.choices, **common)
+    if k.widget == "toggle" or kind is bool:
+        return where.toggle(k.label, **common)
+    if k.widget == "grid":
+        options = with_value(tuple(kind(v) for v in k.stops), st.session_state[name])
+        return where.select_slider(k.label, options, format_func=_label_of, **common)
+    if k.widget == "number":
+        return where.number_input(k.label, kind(k.lo), kind(k.hi), step=kind(k.step), **common)
+    return where.slider(k.label, kind(k.lo), kind(k.hi), step=kind(k.step), **common)
+
+
+def read_url(settings_type: type = Settings) -> None:
+    """On a visitor's first run: the address's settings into the widgets' state, notices kept to show."""
+    if st.session_state.get(URL_READ):
+        return
+    params = {key: st.query_params.get_all(key) for key in st.query_params}
+    settings, notices = from_query(params, settings_type)
+    for name, *_ in knobs(settings_type):
+        st.session_state[name] = getattr(settings, name)
+    st.session_state[NOTICES] = notices
+    st.session_state[URL_READ] = True
+
+
+def write_url(settings: Settings) -> None:
+    """The address follows the controls (only what differs from the defaults is written)."""
+    wanted = settings.to_query()
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def sidebar(
+    settings_type: type = Settings,
+    *,
+    after: dict[str, Callable[[Any, dict[str, Any]], None]] | None = None,
+    disabled: Callable[[str, dict[str, Any]], bool] | None = None,
+) -> Settings:
+    """Every declared setting as a widget, grouped under its heading; returns the chosen Settings.
+
+    `after[name](container, values_so_far)` draws extra things right under a setting's widget (the
+    learning rate's note and quick choices). `disabled(name, values)` greys a widget out. Settings whose
+    `when` does not hold (e.g. Adam's betas with plain GD) are not drawn and keep their value.
+    """
+    read_url(settings_type)
+    values: dict[str, Any] = {}
+    places: dict[str, Any] = {}
+    for name, kind, default, k in knobs(settings_type):
+        st.session_state.setdefault(name, default)
+        if k.group not in places:
+            places[k.group] = _group(k.group)
+        where = places[k.group]
+        if k.when is not None and values.get(k.when[0], st.session_state.get(k.when[0])) not in k.when[1]:
+            values[name] = st.session_state[name]
+            continue
+        values[name] = widget(name, kind, k, where, disabled=bool(disabled and disabled(name, values)))
+        if after and name in after:
+            after[name](where, values)
+    return settings_type.from_mapping(values)
+
+
+def _group(title: str) -> Any:
+    if title == "Starting weights":  # rarely changed: folded away
+        return st.sidebar.expander(title)
+    container = st.sidebar.container()
+    container.subheader(title)
+    return container
+
+
+def notices_text(notices: list[Notice]) -> str:
+    """The URL's notices as Markdown-safe text: parameter names and values come from a stranger's link, so
+    every character Markdown or HTML could read as markup is escaped."""
+    return "  \n".join(escape_markdown(f"{n.param} {n.text}") for n in notices)
+
+
+_MARKDOWN_SPECIAL = set("\\`*_{}[]()<>#+-.!|~$:&\"'=")
+
+
+def escape_markdown(text: str) -> str:
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in text)

@@ -1,0 +1,198 @@
+"""The page's sections, called in order by app.py. Streamlit-facing; the engine does the math.
+
+Per-visitor state lives in st.session_state: the run shown (`RUN`, a `ShownRun`) and the job training it
+(`JOB`). Shared across visitors: only the training service (thread-safe, holds no visitor's data) and
+cached data sets and analyses (immutable values keyed by the settings that make them).
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+import urllib.parse
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from linreg_core.analysis import Analysis, analyse, mse
+from linreg_core.data import Dataset, linear_like
+from linreg_core.settings import Settings
+
+from . import controls, texts, view_model
+from .run_view import Feed, mount, plotly_chunk
+from .training import Job, TrainingService
+
+RUN = "shown-run"
+JOB = "training-job"
+AGAIN = "run-again"
+FEED_FPS = 30  # at most this many carriers a second: the browser draws at 30 frames/s anyway
+WAIT_S = 0.25  # how long the page waits for the worker between checks for a visitor's new input
+
+
+@dataclass(frozen=True, eq=False)
+class ShownRun:
+    """A run as the page keeps it between reruns: enough to draw it again without retraining."""
+
+    run_id: str
+    settings: Settings
+    values: np.ndarray  # rows × columns, float32, read-only
+    columns: tuple[str, ...]  # the trainer's Block columns (linreg_core.trainer.COLUMNS, told by the worker)
+    status: texts.Status
+
+
+# ---- shared, stateless resources ---------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def training_service() -> TrainingService:
+    """One training worker per server, started with the first visit (TensorFlow loads meanwhile)."""
+    return TrainingService()
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def dataset(data_key: tuple) -> Dataset:
+    return linear_like(Settings(**dict(data_key)))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def analysis(data_key: tuple) -> Analysis:
+    return analyse(dataset(data_key))
+
+
+@st.cache_data(show_spinner=False)
+def _plotly_chunk() -> str | None:
+    return plotly_chunk()
+
+
+# ---- sections ----------------------------------------------------------------------------------
+
+
+def controls_sidebar() -> Settings:
+    """The sidebar: every setting, the learning rate's place against the data's limits, Run again."""
+    settings = controls.sidebar(after={"lr": _lr_extras})
+    st.sidebar.button(
+        "Run again", key=AGAIN, type="primary", width="stretch", help="Train and animate this run once more."
+    )
+    controls.write_url(settings)
+    return settings
+
+
+def _lr_extras(where, values: dict) -> None:
+    """Under the learning rate: where it sits for this data, and quick choices on either side of the
+    critical rate (a slider grid cannot land just above it)."""
+    probe = Settings.from_mapping(values)
+    info = analysis(probe.data_key())
+    where.caption(texts.stability_note(info, probe.lr))
+    picks = {
+        "best": info.best_lr,
+        "critical × 0.95": 0.95 * info.critical_lr,
+        "critical × 1.05": 1.05 * info.critical_lr,
+    }
+    row = where.container(horizontal=True, gap="small")
+    for label, rate in picks.items():
+        rate = float(f"{rate:.4g}")
+        row.button(
+            label, key=f"lr-pick-{label}", on_click=_set_lr, args=(rate,), width="content",
+            help=f"Set the learning rate to {rate:g}.",
+        )  # fmt: skip
+
+
+def _set_lr(rate: float) -> None:
+    st.session_state["lr"] = rate
+
+
+def url_notices() -> None:
+    notices = st.session_state.get(controls.NOTICES)
+    if notices:
+        st.warning(
+            "Some settings in this link could not be used as given:  \n" + controls.notices_text(notices),
+            icon=":material/link:",
+        )
+
+
+def run_chart(settings: Settings, service: TrainingService) -> None:
+    """The run chart: the visitor's current run, trained and streamed now if it is not the one shown."""
+    key = settings.data_key()
+    data, info = dataset(key), analysis(key)
+    shown: ShownRun | None = st.session_state.get(RUN)
+    again = st.session_state.get(AGAIN, False)
+    problem = texts.budget_problem(settings)
+    if problem is not None:
+        mount(_header("over-budget", settings, data, info, None, status=texts.Status("error", problem).to_dict()))
+        return
+    if shown is not None and shown.settings == settings and not again:
+        mount(_header(shown.run_id, settings, data, info, shown.columns, status=shown.status.to_dict(),
+                      records=shown.values))  # fmt: skip
+        return
+    _train(settings, data, info, service)
+
+
+def _header(run_id: str, settings: Settings, data: Dataset, info: Analysis, columns, **kw) -> dict:
+    return view_model.header(run_id, settings, data, info, columns, plotly=_plotly_chunk(), **kw)
+
+
+def _checkpoint() -> None:
+    """A yield point: Streamlit raises a visitor's pending rerun or stop here (it does so whenever the script
+    touches session state or sends an element), so waiting for the worker never delays a new input."""
+    _ = RUN in st.session_state
+
+
+def _train(settings: Settings, data: Dataset, info: Analysis, service: TrainingService) -> None:
+    previous: Job | None = st.session_state.get(JOB)
+    if previous is not None:
+        previous.cancel()  # before the new job is submitted: the worker stops the old run first
+    job = service.submit(settings)
+    st.session_state[JOB] = job
+    warning = texts.live_warning(info, settings.lr)
+    waiting = None if service.ready else "Starting TensorFlow (a few seconds, once per server)…"
+    mount(_header(job.id, settings, data, info, service.columns, warning=warning.to_dict() if warning else None,
+                  waiting=waiting))  # fmt: skip
+    feed = Feed()
+    blocks: list[np.ndarray] = []
+    have, next_send, complete = 0, 0.0, False
+    try:
+        while True:
+            pause = next_send - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            _checkpoint()
+            new, finished = job.wait(have, WAIT_S)
+            if new:
+                have += len(new)
+                values = np.concatenate([v for _, v in new])
+                blocks.append(values)
+                feed.send(view_model.feed(job.id, new[0][0], values, service.columns))
+                next_send = time.monotonic() + 1 / FEED_FPS
+            elif finished:
+                break
+        complete = True
+    finally:
+        columns = service.columns or ("loss", "w0", "w1")
+        values = np.concatenate(blocks) if blocks else np.empty((0, len(columns)), np.float32)
+        values.setflags(write=False)
+        outcome = job.outcome
+        if not complete:
+            job.cancel()
+        status = _status(settings, data, info, values, outcome, stopped=not complete)
+        st.session_state[RUN] = ShownRun(job.id, settings, values, columns, status)
+    feed.send(view_model.ending(job.id, status.to_dict()))
+
+
+def _status(settings, data, info, values, outcome, *, stopped: bool) -> texts.Status:
+    if outcome is not None and outcome.kind == "error":
+        return texts.Status("error", f"Training failed: {outcome.message}.")
+    divergence = outcome.divergence if outcome is not None else None
+    start = mse(data.x, data.y, settings.init_w0, settings.init_w1)
+    return texts.run_status(settings, info, values, divergence, start, stopped=stopped)
+
+
+def share(settings: Settings) -> None:
+    """The same run elsewhere: a link to this page with its settings, and the command line."""
+    with st.expander("Share or reproduce this run", icon=":material/share:"):
+        query = urllib.parse.urlencode(settings.to_query())
+        base = st.context.url or "http://localhost:8501/"
+        st.caption("Link to this run (the address bar holds it too):")
+        st.code(base + (f"?{query}" if query else ""), language=None)
+        st.caption("The same run from the command line, printing the blog's table:")
+        st.code(" ".join(["python -m linreg_core", *map(shlex.quote, settings.cli_args())]), language="bash")

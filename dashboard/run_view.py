@@ -1,0 +1,58 @@
+"""The run chart on the page: one Streamlit component (run_view.js) mounted once, fed while a run trains.
+
+`mount` places the chart (the same element, under the same key, on every rerun, so the browser updates
+it in place: no remount, no jump). `Feed.send` appends one tiny carrier element holding the next block
+of records; carriers live in a hidden container, so each block reaches the browser exactly once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+HERE = Path(__file__).resolve().parent
+KEY = "run-view"
+FEED_KEY = "gtl-feed"  # its container is hidden by run_view.css
+
+# Carriers only queue their message for the chart's module (which may still be loading).
+_FEED_JS = """
+export default function ({ data }) {
+  if (!data) return;
+  (window.__gtlInbox = window.__gtlInbox || []).push(data);
+  if (window.__gtlDeliver) window.__gtlDeliver();
+}
+"""
+
+_view = st.components.v2.component(
+    "gradienttape_lab.run_view",
+    js=(HERE / "run_view.js").read_text(),
+    css=(HERE / "run_view.css").read_text(),
+    isolate_styles=False,
+)
+_feed = st.components.v2.component("gradienttape_lab.run_feed", js=_FEED_JS, isolate_styles=False)
+
+
+def plotly_chunk() -> str | None:
+    """The file name of Streamlit's own Plotly bundle, which the chart loads from beside Streamlit's entry
+    script (nothing else on the page draws a Plotly chart, so Streamlit would not load it)."""
+    found = sorted((Path(st.__file__).parent / "static" / "static" / "js").glob("PlotlyChart.*.js"))
+    return found[0].name if found else None
+
+
+def mount(header: dict) -> None:
+    _view(data=header, key=KEY)
+
+
+class Feed:
+    """Sends a run's blocks to the chart, each in its own carrier element (none is ever replaced, so none
+    can be lost to a quick succession of deltas)."""
+
+    def __init__(self) -> None:
+        self._slot = st.container(key=FEED_KEY)
+        self._sent = 0
+
+    def send(self, message: dict) -> None:
+        with self._slot:
+            _feed(data=message, key=f"feed-{message['run']}-{self._sent}")
+        self._sent += 1

@@ -1,0 +1,126 @@
+"""What the run chart (run_view.js) is sent: plain, JSON-ready dicts built from engine values.
+
+Two kinds of message, both tagged with the run's identity (a random id per run, never a counter):
+- the *header* mounts or updates the chart: the points, the reference lines, the axes, the run's length
+  and, when the run already finished (a rerun that does not retrain), every record and how it ended;
+- a *feed* carries the next block of records while the run trains, or, last, how it ended.
+The chart draws a feed only into the run whose header it shows, so nothing from another run is painted.
+Arrays travel as base64 float32 (the trainer's own precision: nothing is lost, and a 10,001-step run is
+~270 KB instead of ~700 KB of JSON text).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from linreg_core.analysis import Analysis, mse
+from linreg_core.data import Dataset
+from linreg_core.settings import Settings
+
+MAX_SAMPLE = 5000  # points drawn; training always uses every point
+SAMPLE_SEED = 0
+
+
+def encode(values: np.ndarray) -> str:
+    """Little-endian float32 bytes, base64: what the chart decodes into a Float32Array."""
+    return base64.b64encode(np.ascontiguousarray(values, dtype="<f4").tobytes()).decode("ascii")
+
+
+def decode(text: str, columns: int = 1) -> np.ndarray:
+    """The inverse of `encode` (for tests and tools)."""
+    flat = np.frombuffer(base64.b64decode(text), dtype="<f4")
+    return flat.reshape(-1, columns) if columns > 1 else flat
+
+
+def sample_points(data: Dataset, max_points: int = MAX_SAMPLE, seed: int = SAMPLE_SEED) -> tuple[np.ndarray, ...]:
+    """The points to draw: all of them, or a seeded random subset (in data order) when there are more."""
+    if data.n <= max_points:
+        return data.x, data.y
+    idx = np.sort(np.random.default_rng(seed).choice(data.n, size=max_points, replace=False))
+    return data.x[idx], data.y[idx]
+
+
+def fit_ranges(data: Dataset, analysis: Analysis, init: tuple[float, float]) -> tuple[list[float], list[float]]:
+    """Fixed axes for the data panel: the points, and the lines a run starts and ends at, so frames never
+    jump. A far-off starting line may widen the view, but not so much that the points flatten."""
+    x0, x1 = _padded(float(data.x.min()), float(data.x.max()))
+    lo, hi = float(data.y.min()), float(data.y.max())
+    reach = max(hi - lo, 1.0)
+    ys = [lo, hi]
+    lines = [init, (analysis.w0_star, analysis.w1_star)]
+    if data.true_w0 is not None and data.true_w1 is not None:
+        lines.append((data.true_w0, data.true_w1))
+    for w0, w1 in lines:
+        ys += [float(np.clip(w0 * x + w1, lo - reach, hi + reach)) for x in (x0, x1)]
+    y0, y1 = _padded(min(ys), max(ys))
+    return [x0, x1], [y0, y1]
+
+
+def _padded(lo: float, hi: float) -> tuple[float, float]:
+    span = hi - lo
+    if span <= 1e-9 * max(abs(lo), abs(hi), 1.0):  # one point, or all on one value: centre it
+        half = 0.5 * max(abs(lo), 1.0)
+        return lo - half, hi + half
+    return lo - 0.08 * span, hi + 0.08 * span
+
+
+def records_payload(values: np.ndarray, first: int = 0) -> dict[str, Any]:
+    return {"first": int(first), "rows": int(len(values)), "values": encode(values)}
+
+
+def header(
+    run_id: str,
+    settings: Settings,
+    data: Dataset,
+    analysis: Analysis,
+    columns: Sequence[str] | None,
+    *,
+    status: dict | None = None,
+    records: np.ndarray | None = None,
+    waiting: str | None = None,
+    warning: dict | None = None,
+    plotly: str | None = None,
+) -> dict[str, Any]:
+    """The chart's data for one run. `records` (rows × len(columns)) when the run is over; `columns` may be
+    unknown while the worker starts (each feed names them too)."""
+    init = (settings.init_w0, settings.init_w1)
+    xs, ys = sample_points(data)
+    x_range, y_range = fit_ranges(data, analysis, init)
+    true = [data.true_w0, data.true_w1] if data.true_w0 is not None and data.true_w1 is not None else None
+    message: dict[str, Any] = {
+        "kind": "header",
+        "run": run_id,
+        "total": settings.steps + 1,
+        "columns": list(columns) if columns else None,
+        "points": {"x": encode(xs), "y": encode(ys), "shown": int(xs.size), "n": data.n},
+        "x_range": x_range,
+        "y_range": y_range,
+        "true": true,
+        "optimum": [analysis.w0_star, analysis.w1_star],
+        "loss_star": analysis.loss_star,
+        "init": list(init),
+        "start_loss": mse(data.x, data.y, *init),
+        "lr": settings.lr,
+        "critical_lr": analysis.critical_lr,
+        "status": status,
+        "waiting": waiting,
+        "warning": warning,
+        "plotly": plotly,
+    }
+    if records is not None:
+        message["records"] = records_payload(records)
+    return message
+
+
+def feed(run_id: str, first: int, values: np.ndarray, columns: Sequence[str]) -> dict[str, Any]:
+    """The next block of a training run's records."""
+    return {"kind": "feed", "run": run_id, "columns": list(columns), **records_payload(values, first)}
+
+
+def ending(run_id: str, status: dict) -> dict[str, Any]:
+    """The last feed of a run: how it ended. The chart replays from here on."""
+    return {"kind": "feed", "run": run_id, "done": True, "status": status}

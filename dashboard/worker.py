@@ -1,0 +1,152 @@
+"""The training worker: one process per server that owns TensorFlow and trains every visitor's runs.
+
+Why a process of its own (measured on this app, see README "Memory and latency"):
+- the Streamlit server never imports TensorFlow, so Streamlit's per-rerun `gc.collect(2)` walks far fewer
+  objects and its `keras.backend.clear_session()` never fires: no rerun freezes other visitors;
+- the server answers health checks while TensorFlow loads (its import holds a GIL for seconds);
+- memory that TensorFlow and XLA keep can be given back by restarting this process when it is idle.
+
+Protocol (pickled tuples over a socket, `multiprocessing.connection`):
+  page -> worker   ("start", job_id, spec)   spec: dict(settings=dict, data=None | Dataset)
+                   ("cancel", job_id)
+  worker -> page   ("ready", pid, columns)   once TensorFlow has loaded; columns: trainer.COLUMNS
+                   ("block", job_id, first, values)   float32 rows, trainer.COLUMNS wide
+                   ("done", job_id, divergence | None)  divergence: (step, reason)
+                   ("error", job_id, message)
+Jobs take turns a chunk at a time (each chunk is ~20 ms of work, see trainer.CHUNK_ELEMENTS), so a heavy
+run from one visitor slows the others' by a fair share instead of starving them. A cancel takes effect
+before the next chunk; messages are handled in order, so a visitor's old run stops before the new starts.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import os
+import queue
+import sys
+import threading
+import types
+from collections import OrderedDict, deque
+from collections.abc import Iterator
+from multiprocessing.connection import Connection
+from typing import Any
+
+DATA_CACHE = 2  # data sets kept by their settings: a burst of learning rates reuses a million points
+
+
+def _without_keras() -> None:
+    """TensorFlow's import probes for Keras and loads all of it (~100 MB, ~0.5 s) though the trainer never
+    uses it. A placeholder package with no submodules answers the probe in this process only."""
+    if "keras" in sys.modules:
+        return
+    stub = types.ModuleType("keras")
+    stub.__spec__ = importlib.machinery.ModuleSpec("keras", None, is_package=True)
+    stub.__spec__.submodule_search_locations = []
+    stub.__path__ = []
+    sys.modules["keras"] = stub
+
+
+class _Job:
+    def __init__(self, job_id: str, blocks: Iterator[Any], run: Any) -> None:
+        self.id, self.blocks, self.run = job_id, blocks, run
+
+
+def serve(conn: Connection) -> None:
+    inbox: queue.Queue = queue.Queue()
+
+    def read() -> None:  # started before TensorFlow loads, so the page's messages never back up
+        try:
+            while True:
+                inbox.put(conn.recv())
+        except (EOFError, OSError):
+            inbox.put(None)  # the server has gone: so does this process
+
+    threading.Thread(target=read, name="worker-inbox", daemon=True).start()
+    _without_keras()
+    from linreg_core.data import linear_like
+    from linreg_core.settings import Settings
+    from linreg_core.trainer import COLUMNS, TrainingRun
+
+    conn.send(("ready", os.getpid(), COLUMNS))
+    datasets: OrderedDict[tuple, Any] = OrderedDict()
+    jobs: dict[str, _Job] = {}
+    turns: deque[str] = deque()
+
+    def dataset(settings: Settings, given: Any):
+        if given is not None:  # uploaded points travel with the job; generated ones are made here
+            return given
+        key = settings.data_key()
+        if key not in datasets:
+            datasets[key] = linear_like(settings)
+            while len(datasets) > DATA_CACHE:
+                datasets.popitem(last=False)
+        datasets.move_to_end(key)
+        return datasets[key]
+
+    def handle(message: tuple) -> bool:
+        kind = message[0]
+        if kind == "start":
+            _, job_id, spec = message
+            try:
+                settings = Settings.from_mapping(spec["settings"])
+                run = TrainingRun(dataset(settings, spec.get("data")), settings)
+            except Exception as e:  # bad input reaches here only through a bug on the page side
+                conn.send(("error", job_id, f"{type(e).__name__}: {e}"))
+                return True
+            jobs[job_id] = _Job(job_id, run.blocks(), run)
+            turns.append(job_id)
+        elif kind == "cancel":
+            if jobs.pop(message[1], None) is not None:
+                turns.remove(message[1])
+        elif kind == "quit":
+            return False
+        return True
+
+    while True:
+        try:
+            message = inbox.get(block=not jobs)
+        except queue.Empty:
+            message = ()
+        while message is not None:
+            if message and not handle(message):
+                return
+            try:
+                message = inbox.get_nowait()
+            except queue.Empty:
+                break
+        if message is None:
+            return
+        if turns:
+            job = jobs[turns[0]]
+            turns.rotate(-1)
+            _step(conn, job, jobs, turns)
+
+
+def _step(conn: Connection, job: _Job, jobs: dict[str, _Job], turns: deque[str]) -> None:
+    """Train one chunk of `job` and send it; end the job when its run is over."""
+    try:
+        block = next(job.blocks, None)
+    except Exception as e:
+        conn.send(("error", job.id, f"{type(e).__name__}: {e}"))
+        block, finished = None, True
+    else:
+        finished = block is None
+        if block is not None:
+            conn.send(("block", job.id, block.first, block.values))
+        elif job.run.divergence is not None:
+            d = job.run.divergence
+            conn.send(("done", job.id, (d.step, d.reason)))
+        else:
+            conn.send(("done", job.id, None))
+    if finished:
+        jobs.pop(job.id, None)
+        turns.remove(job.id)
+
+
+def main() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    serve(Connection(int(sys.argv[1])))
+
+
+if __name__ == "__main__":
+    main()
