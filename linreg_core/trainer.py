@@ -36,6 +36,10 @@ MAX_CHUNK = 4096  # rows of the history buffer one compiled call can fill
 FIRST_CHUNK = 8  # small, so a page shows its first frame right away
 CHUNK_ELEMENTS = 1.5e7  # points × steps per compiled call: ~20 ms of work, under a 30 fps frame, whatever n is
 EXPLODE_FACTOR = 1e6  # a loss this many times the starting loss counts as diverged
+# A compiled call costs ~0.5 ms whatever it does, so one call carries the mini-batches of several epochs:
+# a table of batch ids, one row per epoch, up to 64 rows and 2^18 ids. Its shape depends on n alone.
+MAX_EPOCHS_PER_CALL = 64
+MAX_BATCH_IDS = 2**18
 
 # A Block's columns, in order. loss: MSE over all training points after the update; w0, w1: the weights
 # after it, in the data's units; dw0, dw1: the gradient the update used (of its mini-batch's loss, with
@@ -153,20 +157,25 @@ class Divergence:
 
 
 @tf.function(jit_compile=True)
-def _train_chunk(X, Y, part, per_epoch, t0, w0, w1, first, second, hyper, rule, k, loss_limit):
+def _train_chunk(X, Y, parts, per_epoch, t0, w0, w1, first, second, hyper, rule, k, loss_limit):
     """Run up to k updates from update number t0; stop early at the first non-finite or exploding value.
+
+    `parts` holds each point's mini-batch (-1: held out), one row per epoch from t0's epoch on; a full
+    batch (per_epoch 1) reads row 0 only.
 
     Returns (history[MAX_CHUNK, COLUMNS] with the losses *before* each update, rows filled, training and
     held-out loss after the last update, the optimizer's memory). Every optimizer runs in this one program
     (`rule` picks it), so XLA compiles it once per n, whatever the optimizer, batch size or hold-out.
     """
     h = Hyper(*tf.unstack(hyper))
-    held = tf.reduce_any(part < 0)
+    held = tf.reduce_any(parts[0] < 0)
     history = tf.TensorArray(tf.float32, size=MAX_CHUNK, element_shape=[len(COLUMNS)])
 
     def step(i, history, first, second, going):
+        t = t0 + i
+        part = parts[tf.where(per_epoch > 1, t // per_epoch - t0 // per_epoch, 0)]
         memory = Memory(first, second)
-        train, test, dw0, dw1, memory = train_step(X, Y, part, held, per_epoch, t0 + i, w0, w1, memory, h, rule)
+        train, test, dw0, dw1, memory = train_step(X, Y, part, held, per_epoch, t, w0, w1, memory, h, rule)
         row = tf.stack([train, w0.read_value(), w1.read_value(), dw0, dw1, test])
         # the held-out loss is not checked: it is NaN by design when nothing is held out
         going = tf.logical_and(tf.reduce_all(tf.math.is_finite(row[:TEST_LOSS])), train <= loss_limit)
@@ -177,14 +186,15 @@ def _train_chunk(X, Y, part, per_epoch, t0, w0, w1, first, second, hyper, rule, 
         step,
         (tf.constant(0), history, first, second, tf.constant(True)),
     )
-    after = (training_loss(X, Y, part, held, w0, w1), held_out_loss(X, Y, part, held, w0, w1))
+    # the hold-out is the same in every row, so row 0 tells the training points from the held-out ones
+    after = (training_loss(X, Y, parts[0], held, w0, w1), held_out_loss(X, Y, parts[0], held, w0, w1))
     return history.stack(), rows, after, first, second
 
 
 _INT = tf.TensorSpec([], tf.int32)
 # One trace for every run: vectors of any length, scalars as tensors, weights as fresh variables.
 _train_chunk.get_concrete_function(
-    tf.TensorSpec([None], tf.float32), tf.TensorSpec([None], tf.float32), tf.TensorSpec([None], tf.int32),
+    tf.TensorSpec([None], tf.float32), tf.TensorSpec([None], tf.float32), tf.TensorSpec([None, None], tf.int32),
     _INT, _INT, tf.Variable(0.0), tf.Variable(0.0), tf.TensorSpec([2], tf.float32), tf.TensorSpec([2], tf.float32),
     tf.TensorSpec([len(Hyper._fields)], tf.float32), _INT, _INT, tf.TensorSpec([], tf.float32),
 )  # fmt: skip
@@ -197,6 +207,11 @@ def tracing_count() -> int:
 
 def chunk_cap(n: int) -> int:
     return int(min(MAX_CHUNK, max(1, 2 ** round(math.log2(CHUNK_ELEMENTS / n)))))
+
+
+def epochs_per_call(n: int) -> int:
+    """Rows of the batch-id table a compiled call gets: a function of n alone, so no new shape to compile."""
+    return max(1, min(MAX_EPOCHS_PER_CALL, MAX_BATCH_IDS // n))
 
 
 # ---- the run ------------------------------------------------------------------------------------
@@ -256,6 +271,7 @@ class TrainingRun:
         self._hyper = tf.constant([getattr(s, name) for name in Hyper._fields], tf.float32)
         self._rule = tf.constant(rule_index(s.optimizer))
         self.per_epoch = batches_per_epoch(self.prepared.n_train, s.batch_size)
+        self._table: tuple[tuple[int, int], tf.Tensor] | None = None  # the last batch-id table, by its epochs
         self.initial_loss: float | None = None  # known once training starts
         self._loss_limit = float(np.finfo(np.float32).max)
 
@@ -270,10 +286,20 @@ class TrainingRun:
     def blocks(self) -> Iterator[Block]:
         return self._eager() if self.mode == "eager" else self._compiled()
 
-    def _part(self, epoch: int) -> tf.Tensor:
-        """Each point's mini-batch in this epoch (-1: held out), as the loop reads it."""
-        ids = batch_ids(self.prepared.held_out, self.settings.batch_size, self.settings.shuffle_seed, epoch)
-        return tf.constant(ids)
+    def _part(self, epoch: int) -> np.ndarray:
+        """Each point's mini-batch in this epoch (-1: held out)."""
+        return batch_ids(self.prepared.held_out, self.settings.batch_size, self.settings.shuffle_seed, epoch)
+
+    def _parts(self, first_epoch: int, epochs: int) -> tf.Tensor:
+        """The batch-id table of a compiled call: `epochs` rows from `first_epoch` on, the rest unused.
+        Kept while calls stay in the same epochs: at large n an epoch spans many calls, and shuffling a
+        million points takes ~20 ms."""
+        if self._table is None or self._table[0] != (first_epoch, epochs):
+            table = np.full((epochs_per_call(self.data.n), self.data.n), -1, dtype=np.int32)
+            for row in range(epochs):
+                table[row] = self._part(first_epoch + row)
+            self._table = ((first_epoch, epochs), tf.constant(table))
+        return self._table[1]
 
     def _start(self, loss: float) -> None:
         self.initial_loss = loss
@@ -314,12 +340,12 @@ class TrainingRun:
         """The blog's loop: one update, then the loss after it, per Python iteration."""
         X, Y, w0, w1 = self._X, self._Y, self._w0, self._w1
         h, rule, memory = Hyper(*tf.unstack(self._hyper)), self._rule, fresh_memory()
-        part, held = self._part(0), tf.constant(bool(self.prepared.held_out.any()))
+        part, held = tf.constant(self._part(0)), tf.constant(bool(self.prepared.held_out.any()))
         self._start(float(training_loss(X, Y, part, held, w0, w1)))
         for step in range(self.total_steps):
             epoch, slot = divmod(step, self.per_epoch)
             if slot == 0 and epoch > 0 and self.per_epoch > 1:
-                part = self._part(epoch)
+                part = tf.constant(self._part(epoch))
             _, _, dw0, dw1, memory = train_step(X, Y, part, held, self.per_epoch, step, w0, w1, memory, h, rule)
             loss, test = training_loss(X, Y, part, held, w0, w1), held_out_loss(X, Y, part, held, w0, w1)
             row = np.array([[loss, w0.numpy(), w1.numpy(), dw0, dw1, test]], dtype=np.float32)
@@ -331,18 +357,17 @@ class TrainingRun:
 
     def _compiled(self) -> Iterator[Block]:
         cap, done, size = chunk_cap(self.data.n), 0, FIRST_CHUNK
-        memory, part = fresh_memory(), self._part(0)
+        memory, parts = fresh_memory(), self._parts(0, 1)  # a full batch keeps this table all run
         while done < self.total_steps:
             epoch, slot = divmod(done, self.per_epoch)
             k = min(size, cap, self.total_steps - done)
             if self.per_epoch > 1:
-                # a chunk stays within one epoch: the next one needs a new shuffle
-                k = min(k, self.per_epoch - slot)
-                if slot == 0 and epoch > 0:
-                    part = self._part(epoch)
+                # a chunk reaches as far as its table of epochs
+                k = min(k, epochs_per_call(self.data.n) * self.per_epoch - slot)
+                parts = self._parts(epoch, -(-(slot + k) // self.per_epoch))
             limit = tf.constant(self._loss_limit, tf.float32)
             history, rows, after, *memory = _train_chunk(
-                self._X, self._Y, part, tf.constant(self.per_epoch), tf.constant(done), self._w0, self._w1,
+                self._X, self._Y, parts, tf.constant(self.per_epoch), tf.constant(done), self._w0, self._w1,
                 *memory, self._hyper, self._rule, tf.constant(k), limit,
             )  # fmt: skip
             rows = int(rows)

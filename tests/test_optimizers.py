@@ -12,7 +12,7 @@ from linreg_core.data import Dataset, linear_like
 from linreg_core.optimizers import RULES
 from linreg_core.prepare import batch_ids, batches_per_epoch, prepare
 from linreg_core.settings import OPTIMIZERS, Settings
-from linreg_core.trainer import TrainingRun
+from linreg_core.trainer import TrainingRun, epochs_per_call
 
 HYPER = dict(momentum=0.7, beta1=0.8, beta2=0.95, rho=0.85)  # not the defaults, so a swapped β shows
 
@@ -143,6 +143,18 @@ def test_each_mini_batch_update_uses_its_batchs_gradient_and_reports_the_full_lo
         np.testing.assert_allclose([r.w0, r.w1], np.array(before) - 0.05 * np.array(g), atol=2e-6)
         assert r.loss == pytest.approx(mse(blog_data.x, blog_data.y, r.w0, r.w1), rel=1e-5)
         before = (r.w0, r.w1)
+
+
+def test_compiled_calls_carrying_several_epochs_follow_the_eager_loop_epoch_by_epoch():
+    """At n = 50,000 a compiled call carries 5 epochs of batch ids; 2 batches an epoch and 40 updates
+    make 20 epochs, so the run crosses 4 tables, with the shuffle changing every other step."""
+    settings = Settings(n=50_000, steps=39, lr=0.1, batch_size=25_000, optimizer="momentum", test_fraction=0.1)
+    data = linear_like(settings)
+    assert epochs_per_call(data.n) == 5
+    compiled, _ = run(data, settings, "compiled")
+    eager, _ = run(data, settings, "eager")
+    np.testing.assert_allclose(weights(compiled), weights(eager), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose([r.dw0 for r in compiled], [r.dw0 for r in eager], rtol=1e-4, atol=1e-6)
 
 
 def test_the_mini_batch_loss_is_over_all_points_not_the_batch(blog_data):
