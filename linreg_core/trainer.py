@@ -168,12 +168,12 @@ def _train_chunk(X, Y, parts, per_epoch, t0, w0, w1, first, second, hyper, rule,
     (`rule` picks it), so XLA compiles it once per n, whatever the optimizer, batch size or hold-out.
     """
     h = Hyper(*tf.unstack(hyper))
-    held = tf.reduce_any(parts[0] < 0)
+    held = tf.reduce_any(parts[0] < 0)  # a constant index: no compile-time value needed
     history = tf.TensorArray(tf.float32, size=MAX_CHUNK, element_shape=[len(COLUMNS)])
 
     def step(i, history, first, second, going):
         t = t0 + i
-        part = parts[tf.where(per_epoch > 1, t // per_epoch - t0 // per_epoch, 0)]
+        part = tf.gather(parts, tf.where(per_epoch > 1, t // per_epoch - t0 // per_epoch, 0))
         memory = Memory(first, second)
         train, test, dw0, dw1, memory = train_step(X, Y, part, held, per_epoch, t, w0, w1, memory, h, rule)
         row = tf.stack([train, w0.read_value(), w1.read_value(), dw0, dw1, test])

@@ -1,6 +1,10 @@
 """The trainer against independent oracles: analytic gradients, least squares, the blog's literal loop."""
 
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -213,6 +217,31 @@ def test_one_trace_serves_every_optimizer_batch_size_hold_out_and_scaling():
             records, _ = run(linear_like(settings), settings)
             assert len(records) == settings.steps + 1
     assert tracing_count() == 1
+
+
+XLA_RUNS = """
+from linreg_core.data import linear_like
+from linreg_core.settings import Settings
+from linreg_core.trainer import TrainingRun
+for n in (100, 101):
+    data = linear_like(Settings(n=n))
+    for changes in [{}, dict(steps=300, lr=0.1), dict(batch_size=10, steps=50), dict(batch_size=7, steps=999),
+                    dict(optimizer="adam", batch_size=20, steps=300), dict(optimizer="nesterov", momentum=0.5),
+                    dict(test_fraction=0.3, standardize=True, steps=100, optimizer="rmsprop")]:
+        for _ in TrainingRun(data, Settings(n=n, steps=0).changed(**changes)):
+            pass
+"""
+
+
+def test_xla_compiles_the_loop_once_per_n_whatever_else_changes(tmp_path):
+    """Counted by XLA itself: it writes each module it compiles to --xla_dump_to. In a fresh process, two
+    values of n with every optimizer, batch sizes, hold-outs and many chunks (each with its own first step)
+    must make exactly two modules: a value the program treated as a compile-time constant would add more,
+    while the trace count stays at 1."""
+    env = {**os.environ, "XLA_FLAGS": f"--xla_dump_to={tmp_path}", "PYTHONPATH": str(Path(__file__).parents[1])}
+    subprocess.run([sys.executable, "-c", XLA_RUNS], env=env, check=True, capture_output=True)
+    modules = {name.split(".")[0] for name in os.listdir(tmp_path) if "train_chunk" in name}
+    assert len(modules) == 2, sorted(modules)
 
 
 def test_starting_weights_are_honoured(blog_data):
