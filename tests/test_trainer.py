@@ -195,6 +195,19 @@ def test_overflow_to_infinity_is_reported_not_yielded():
     assert training.divergence is not None and training.divergence.step == 0
 
 
+def test_predicted_gap_of_a_standardised_run_with_a_hold_out_uses_the_problem_as_trained(blog_data):
+    """The page's recipe: theory from the analysis of `prepared.fit` (the standardised training points)
+    and the start in its units; the gap is the same in either units, since both lines predict alike."""
+    settings = Settings(steps=60, lr=0.3, init_w0=-1.0, init_w1=9.0, standardize=True, test_fraction=0.2)
+    records, training = run(blog_data, settings)
+    fit = analyse(training.prepared.fit)
+    start = training.prepared.to_trained(settings.init_w0, settings.init_w1)
+    predicted = predicted_gap(fit, *start, settings.lr, settings.steps)
+    observed = np.array([r.loss for r in records]) - analyse(training.prepared.train).loss_star
+    np.testing.assert_allclose(observed, predicted, rtol=1e-4, atol=1e-7)
+    assert fit.convergence_factor(settings.lr) == pytest.approx(0.4)  # a round bowl: λ = 2 both ways
+
+
 def test_compiled_loop_is_traced_once_for_any_n_lr_steps_or_data():
     before = tracing_count()
     for n, lr, steps, seed in [(3, 0.1, 0, 1), (1000, 0.01, 17, 2), (257, 0.3, 5000, 3), (3, 0.05, 40, 4)]:
