@@ -15,7 +15,8 @@ st.caption(
 from dashboard import page  # noqa: E402  (NumPy, Plotly and the engine; TensorFlow loads in the worker)
 
 service = page.training_service()
-settings = page.controls_sidebar()
+settings, chosen = page.controls_sidebar()
 page.url_notices()
-page.run_chart(settings, service)
+page.about_data(chosen)
+page.run_chart(settings, chosen, service)
 page.share(settings)

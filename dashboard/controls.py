@@ -28,13 +28,15 @@ def _label_of(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else format_value(value)
 
 
-def widget(name: str, kind: type, k: Knob, where: Any, disabled: bool = False) -> Any:
-    """Draw one setting's widget in `where` (it keeps its value in st.session_state[name])."""
-    common = {"key": name, "help": k.help, "disabled": disabled}
+def widget(name: str, kind: type, k: Knob, where: Any, title: Callable[[Any], str] | None = None) -> Any:
+    """Draw one setting's widget in `where` (it keeps its value in st.session_state[name]). `title` names a
+    choice's options for people (the setting's values stay short, for the URL and the command line)."""
+    common = {"key": name, "help": k.help}
     if k.widget == "choice":
+        names = {"format_func": title} if title else {}
         if len(k.choices) <= 3:
-            return where.radio(k.label, k.choices, horizontal=True, **common)
-        return where.selectbox(k.label, k.choices, **common)
+            return where.radio(k.label, k.choices, horizontal=True, **names, **common)
+        return where.selectbox(k.label, k.choices, **names, **common)
     if k.widget == "toggle" or kind is bool:
         return where.toggle(k.label, **common)
     if k.widget == "grid":
@@ -68,13 +70,13 @@ def sidebar(
     settings_type: type = Settings,
     *,
     after: dict[str, Callable[[Any, dict[str, Any]], None]] | None = None,
-    disabled: Callable[[str, dict[str, Any]], bool] | None = None,
+    titles: dict[str, Callable[[Any], str]] | None = None,
 ) -> Settings:
     """Every declared setting as a widget, grouped under its heading; returns the chosen Settings.
 
     `after[name](container, values_so_far)` draws extra things right under a setting's widget (the
-    learning rate's note and quick choices). `disabled(name, values)` greys a widget out. Settings whose
-    `when` does not hold (e.g. Adam's betas with plain GD) are not drawn and keep their value.
+    learning rate's note and quick choices). `titles[name]` names a choice's options. Settings whose
+    `when` does not hold (e.g. the generator's noise with a real data set) are not drawn.
     """
     read_url(settings_type)
     values: dict[str, Any] = {}
@@ -87,7 +89,7 @@ def sidebar(
         if k.when is not None and values.get(k.when[0], st.session_state.get(k.when[0])) not in k.when[1]:
             values[name] = st.session_state[name]
             continue
-        values[name] = widget(name, kind, k, where, disabled=bool(disabled and disabled(name, values)))
+        values[name] = widget(name, kind, k, where, (titles or {}).get(name))
         if after and name in after:
             after[name](where, values)
     return settings_type.from_mapping(values)

@@ -1,8 +1,9 @@
 """The page's sections, called in order by app.py. Streamlit-facing; the engine does the math.
 
-Per-visitor state lives in st.session_state: the run shown (`RUN`, a `ShownRun`) and the job training it
-(`JOB`). Shared across visitors: only the training service (thread-safe, holds no visitor's data) and
-cached data sets and analyses (immutable values keyed by the settings that make them).
+Per-visitor state lives in st.session_state: the run shown (`RUN`, a `ShownRun`), the job training it
+(`JOB`) and an uploaded file (see data_choice.py). Shared across visitors: only the training service
+(thread-safe, holds no visitor's data) and cached data sets and analyses (immutable values keyed by the
+settings that make them).
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from linreg_core.analysis import Analysis, analyse, mse
-from linreg_core.data import Dataset, linear_like
+from linreg_core.analysis import mse
 from linreg_core.settings import Settings
 
-from . import controls, texts, view_model
+from . import controls, data_choice, texts, view_model
+from .data_choice import Chosen
 from .run_view import Feed, mount, plotly_chunk
 from .training import Job, TrainingService
 
@@ -36,6 +37,7 @@ class ShownRun:
 
     run_id: str
     settings: Settings
+    data_identity: str  # which points it fitted (an uploaded file has no settings of its own)
     values: np.ndarray  # rows × columns, float32, read-only
     columns: tuple[str, ...]  # the trainer's Block columns (linreg_core.trainer.COLUMNS, told by the worker)
     status: texts.Status
@@ -50,16 +52,6 @@ def training_service() -> TrainingService:
     return TrainingService()
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
-def dataset(data_key: tuple) -> Dataset:
-    return linear_like(Settings(**dict(data_key)))
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def analysis(data_key: tuple) -> Analysis:
-    return analyse(dataset(data_key))
-
-
 @st.cache_data(show_spinner=False)
 def _plotly_chunk() -> str | None:
     return plotly_chunk()
@@ -68,21 +60,26 @@ def _plotly_chunk() -> str | None:
 # ---- sections ----------------------------------------------------------------------------------
 
 
-def controls_sidebar() -> Settings:
-    """The sidebar: every setting, the learning rate's place against the data's limits, Run again."""
-    settings = controls.sidebar(after={"lr": _lr_extras})
+def controls_sidebar() -> tuple[Settings, Chosen]:
+    """The sidebar: every setting, the data's own controls, the learning rate's place against the data's
+    limits, Run again. Returns the settings and the points they choose."""
+    settings = controls.sidebar(
+        after={"data": data_choice.upload_controls, "lr": _lr_extras}, titles={"data": data_choice.title_of}
+    )
     st.sidebar.button(
         "Run again", key=AGAIN, type="primary", width="stretch", help="Train and animate this run once more."
     )
     controls.write_url(settings)
-    return settings
+    return settings, data_choice.choose(settings)
 
 
 def _lr_extras(where, values: dict) -> None:
     """Under the learning rate: where it sits for this data, and quick choices on either side of the
     critical rate (a slider grid cannot land just above it)."""
     probe = Settings.from_mapping(values)
-    info = analysis(probe.data_key())
+    info = data_choice.choose(probe).analysis
+    if info is None:
+        return
     where.caption(texts.stability_note(info, probe.lr))
     picks = {
         "best": info.best_lr,
@@ -91,7 +88,7 @@ def _lr_extras(where, values: dict) -> None:
     }
     row = where.container(horizontal=True, gap="small")
     for label, rate in picks.items():
-        rate = float(f"{rate:.4g}")
+        rate = min(max(float(f"{rate:.4g}"), 1e-4), 10.0)  # within the setting's range
         row.button(
             label, key=f"lr-pick-{label}", on_click=_set_lr, args=(rate,), width="content",
             help=f"Set the learning rate to {rate:g}.",
@@ -111,25 +108,37 @@ def url_notices() -> None:
         )
 
 
-def run_chart(settings: Settings, service: TrainingService) -> None:
+def about_data(chosen: Chosen) -> None:
+    data_choice.describe(chosen)
+    if chosen.analysis is not None and chosen.data is not None:
+        note = texts.scaling_note(chosen.data, chosen.analysis)
+        if note:
+            st.info(note, icon=":material/straighten:")
+
+
+def run_chart(settings: Settings, chosen: Chosen, service: TrainingService) -> None:
     """The run chart: the visitor's current run, trained and streamed now if it is not the one shown."""
-    key = settings.data_key()
-    data, info = dataset(key), analysis(key)
+    data = chosen.data
+    if data is None:
+        st.info(chosen.problem or "No data.", icon=":material/upload_file:")
+        return
     shown: ShownRun | None = st.session_state.get(RUN)
     again = st.session_state.get(AGAIN, False)
-    problem = texts.budget_problem(settings)
+    problem = texts.budget_problem(settings.changed(n=data.n) if settings.data != "generator" else settings)
     if problem is not None:
-        mount(_header("over-budget", settings, data, info, None, status=texts.Status("error", problem).to_dict()))
+        mount(_header("over-budget", settings, chosen, None, status=texts.Status("error", problem).to_dict()))
         return
-    if shown is not None and shown.settings == settings and not again:
-        mount(_header(shown.run_id, settings, data, info, shown.columns, status=shown.status.to_dict(),
+    if shown is not None and shown.settings == settings and shown.data_identity == chosen.identity and not again:
+        mount(_header(shown.run_id, settings, chosen, shown.columns, status=shown.status.to_dict(),
                       records=shown.values))  # fmt: skip
         return
-    _train(settings, data, info, service)
+    _train(settings, chosen, service)
 
 
-def _header(run_id: str, settings: Settings, data: Dataset, info: Analysis, columns, **kw) -> dict:
-    return view_model.header(run_id, settings, data, info, columns, plotly=_plotly_chunk(), **kw)
+def _header(run_id: str, settings: Settings, chosen: Chosen, columns, **kw) -> dict:
+    return view_model.header(
+        run_id, settings, chosen.data, chosen.analysis, columns, plotly=_plotly_chunk(), sample=chosen.sample, **kw
+    )
 
 
 def _checkpoint() -> None:
@@ -138,15 +147,16 @@ def _checkpoint() -> None:
     _ = RUN in st.session_state
 
 
-def _train(settings: Settings, data: Dataset, info: Analysis, service: TrainingService) -> None:
+def _train(settings: Settings, chosen: Chosen, service: TrainingService) -> None:
+    data, info = chosen.data, chosen.analysis
     previous: Job | None = st.session_state.get(JOB)
     if previous is not None:
         previous.cancel()  # before the new job is submitted: the worker stops the old run first
-    job = service.submit(settings)
+    job = service.submit(settings, data if chosen.uploaded else None)
     st.session_state[JOB] = job
     warning = texts.live_warning(info, settings.lr)
     waiting = None if service.ready else "Starting TensorFlow (a few seconds, once per server)…"
-    mount(_header(job.id, settings, data, info, service.columns, warning=warning.to_dict() if warning else None,
+    mount(_header(job.id, settings, chosen, service.columns, warning=warning.to_dict() if warning else None,
                   waiting=waiting))  # fmt: skip
     feed = Feed()
     blocks: list[np.ndarray] = []
@@ -162,29 +172,29 @@ def _train(settings: Settings, data: Dataset, info: Analysis, service: TrainingS
                 have += len(new)
                 values = np.concatenate([v for _, v in new])
                 blocks.append(values)
-                feed.send(view_model.feed(job.id, new[0][0], values, service.columns))
+                feed.send(view_model.feed(job.id, new[0][0], values, job.columns))
                 next_send = time.monotonic() + 1 / FEED_FPS
             elif finished:
                 break
         complete = True
     finally:
-        columns = service.columns or ("loss", "w0", "w1")
+        columns = job.columns or service.columns or ("loss", "w0", "w1")
         values = np.concatenate(blocks) if blocks else np.empty((0, len(columns)), np.float32)
         values.setflags(write=False)
         outcome = job.outcome
         if not complete:
             job.cancel()
-        status = _status(settings, data, info, values, outcome, stopped=not complete)
-        st.session_state[RUN] = ShownRun(job.id, settings, values, columns, status)
+        status = _status(settings, chosen, values, outcome, stopped=not complete)
+        st.session_state[RUN] = ShownRun(job.id, settings, chosen.identity, values, columns, status)
     feed.send(view_model.ending(job.id, status.to_dict()))
 
 
-def _status(settings, data, info, values, outcome, *, stopped: bool) -> texts.Status:
+def _status(settings: Settings, chosen: Chosen, values, outcome, *, stopped: bool) -> texts.Status:
     if outcome is not None and outcome.kind == "error":
         return texts.Status("error", f"Training failed: {outcome.message}.")
     divergence = outcome.divergence if outcome is not None else None
-    start = mse(data.x, data.y, settings.init_w0, settings.init_w1)
-    return texts.run_status(settings, info, values, divergence, start, stopped=stopped)
+    start = mse(chosen.data.x, chosen.data.y, settings.init_w0, settings.init_w1)
+    return texts.run_status(settings, chosen.analysis, values, divergence, start, stopped=stopped)
 
 
 def share(settings: Settings) -> None:
@@ -194,5 +204,10 @@ def share(settings: Settings) -> None:
         base = st.context.url or "http://localhost:8501/"
         st.caption("Link to this run (the address bar holds it too):")
         st.code(base + (f"?{query}" if query else ""), language=None)
+        if settings.data == "csv":
+            st.caption("The link says *your CSV*; the file itself stays with you. Whoever opens it uploads their own.")
         st.caption("The same run from the command line, printing the blog's table:")
-        st.code(" ".join(["python -m linreg_core", *map(shlex.quote, settings.cli_args())]), language="bash")
+        command = ["python -m linreg_core", *map(shlex.quote, settings.cli_args())]
+        if settings.data == "csv":
+            command.append("--csv your.csv")
+        st.code(" ".join(command), language="bash")

@@ -212,6 +212,7 @@ class RunView {
     this.scale = "log";
     this.logY = true;
     this.lastPaint = 0;
+    this.nextFrameAt = 0;
     this.ghostRows = -1;
     this.raf = 0;
     this.plotly = null;
@@ -321,9 +322,14 @@ class RunView {
       this.targets = logTargets(h.total, LIVE_FRAMES);
       this._stops = null;
       this.curveIdx = logTargets(h.total, CURVE_POINTS);
+      // the new run's identity and state go up at once, so nothing reads the old run's state under the new id
       this.root.dataset.run = h.run;
+      this.root.dataset.state = "live";
+      this.root.dataset.step = "";
       this.root.dataset.paints = "0";
-      this.backgroundDrawn = false;
+      // the same points, lines and axes (a new learning rate, say) keep their drawing: only the run moves
+      if (h.background !== this.backgroundKey) this.backgroundDrawn = false;
+      else this.axesToReset = true;
       this.interrupted = false;
       clearTimeout(this.stopTimer);
     }
@@ -360,20 +366,23 @@ class RunView {
       return;
     }
     if (!this.backgroundDrawn) this.drawBackground();
+    else if (this.axesToReset) this.resetAxes();
     let again = false;
     const last = this.last();
     if (this.mode === "live") {
-      if (now - this.lastPaint < 1000 / FPS - 2) {
+      if (!this.frameDue(now)) {
         again = true;
       } else {
         const next = this.targets.find((t) => t > this.shown);
         if (next !== undefined && next <= last) this.want = next;
-        else if (last > this.shown) this.want = last;
+        // training is behind the schedule (large n): close half the distance to the newest step each frame,
+        // so every frame shows a newer step than the last even between two blocks
+        else if (last > this.shown) this.want = this.store.done ? last : this.shown + Math.ceil((last - this.shown) / 2);
         if (this.store.done && this.want >= last) this.mode = "done";
         again = this.mode === "live";
       }
     } else if (this.mode === "playing") {
-      if (now - this.lastPaint >= 1000 / FPS - 2) {
+      if (this.frameDue(now)) {
         // a whole run plays in PLAY_SECONDS, moving evenly along the scrubber's scale
         const end = this.maxPosition();
         const dt = this.playFrom === null ? 0 : (now - this.playFrom) / 1000;
@@ -393,6 +402,15 @@ class RunView {
     }
     this.drawStatus();
     if (again) this.kick();
+  }
+
+  // Frames are due every 1000/FPS ms on a fixed schedule: animation frames arrive with jitter (30 to 50 ms
+  // apart at 30 per second here), and waiting a full interval after each late one would lose frames.
+  frameDue(now) {
+    const interval = 1000 / FPS;
+    if (now < this.nextFrameAt - interval / 4) return false;
+    this.nextFrameAt = Math.max(this.nextFrameAt + interval, now + interval / 2);
+    return true;
   }
 
   startPlay() {
@@ -540,7 +558,8 @@ class RunView {
       line(h.optimum, colors.optimum, "dot", 2, "least squares"),
       line(h.init, colors.fit, "solid", 4, "current fit"),
     ];
-    P.react(this.panels.fit, fit, this.layout("x", "y", h.x_range, h.y_range), PLOT_CONFIG);
+    const [xLabel, yLabel] = h.labels || ["x", "y"];
+    P.react(this.panels.fit, fit, this.layout(xLabel, yLabel, h.x_range, h.y_range), PLOT_CONFIG);
 
     const end = Math.max(h.total - 1, 1);
     const flat = (y, color, dash, name) => ({
@@ -581,10 +600,22 @@ class RunView {
     P.react(this.panels.weights, weights, this.layout("step", "weight", this.stepAxis().range, this.ranges.weights, {
       xaxis: this.stepAxis(),
     }), PLOT_CONFIG);
+    this.initialRanges = { loss: this.ranges.loss, weights: this.ranges.weights };
+    this.backgroundKey = h.background;
+    this.axesToReset = false;
     this.note.textContent = h.points.shown < h.points.n
       ? `The data panel shows a random ${fmt.int(h.points.shown)} of the ${fmt.int(h.points.n)} points; training uses every one.`
       : "";
     this.backgroundDrawn = true;
+  }
+
+  // A new run on the drawn background: axes that the last run widened (a diverging run) shrink back.
+  resetAxes() {
+    this.axesToReset = false;
+    const { loss, weights } = this.initialRanges;
+    if (this.ranges.loss !== loss) this.plotly.relayout(this.panels.loss, { "yaxis.range": loss });
+    if (this.ranges.weights !== weights) this.plotly.relayout(this.panels.weights, { "yaxis.range": weights });
+    this.ranges = { loss, weights };
   }
 
   colors() {

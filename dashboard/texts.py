@@ -67,6 +67,18 @@ def stability_note(analysis: Analysis, lr: float) -> str:
     )
 
 
+def scaling_note(data, analysis: Analysis) -> str | None:
+    """Why gradient descent crawls on this data, when it does: x far from 0 couples slope and intercept."""
+    if analysis.condition_number < 100:
+        return None
+    return (
+        f"x sits far from 0 here (mean {data.x_mean:.3g}, spread {data.x_std:.3g}), so the slope and the intercept "
+        f"pull against each other: the loss is a long narrow valley (condition number "
+        f"{analysis.condition_number:,.0f}). Any rate above {analysis.critical_lr:.3g} diverges, and at safe "
+        "rates the intercept crawls. Standardising x (centre it, divide by its spread) removes the coupling."
+    )
+
+
 def live_warning(analysis: Analysis, lr: float) -> Status | None:
     """Said while a run trains, before its numbers show it."""
     if lr >= analysis.critical_lr:

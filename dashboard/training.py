@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -51,6 +52,7 @@ class Job:
         self._service = service
         self._cond = threading.Condition()
         self._blocks: list[tuple[int, np.ndarray]] = []
+        self.columns: tuple[str, ...] | None = None  # the names of a block's columns, from the worker that trains it
         self.outcome: Outcome | None = None
 
     @property
@@ -67,9 +69,10 @@ class Job:
     def cancel(self) -> None:
         self._service.cancel(self)
 
-    def _add(self, first: int, values: np.ndarray) -> None:
+    def _add(self, first: int, values: np.ndarray, columns: tuple[str, ...]) -> None:
         with self._cond:
             if self.outcome is None:
+                self.columns = columns
                 self._blocks.append((first, values))
                 self._cond.notify_all()
 
@@ -108,8 +111,8 @@ class _Worker:
                     self.columns = tuple(message[2])
                     self.ready.set()
                 else:
-                    self._on_message(message)
-        except (EOFError, OSError):
+                    self._on_message(message, self.columns)
+        except (EOFError, OSError, TypeError):  # TypeError: our own stop() closed the connection mid-read
             pass
         self._on_exit(self)
 
@@ -153,6 +156,7 @@ class TrainingService:
         self._jobs: dict[str, Job] = {}
         self._worker: _Worker | None = None
         self.restarts = 0
+        self.log: deque[str] = deque(maxlen=10_000)  # the job of each block received, in order (for tests)
         self._ensure_worker()
 
     # ---- visitors ----------------------------------------------------------------------------
@@ -219,26 +223,30 @@ class TrainingService:
         self._jobs.pop(job.id, None)
         job._end(outcome)
 
-    def _on_message(self, message: tuple) -> None:
+    def _on_message(self, message: tuple, columns: tuple[str, ...]) -> None:
         kind, job_id = message[0], message[1]
+        if kind == "idle":
+            with self._lock:
+                self._maybe_recycle_locked(message[1])
+            return
         with self._lock:
+            if kind == "block":
+                self.log.append(job_id)  # every block the worker sends, a cancelled job's too
             job = self._jobs.get(job_id)
             if job is None:  # cancelled meanwhile: its late blocks go nowhere
                 return
             if kind == "block":
-                job._add(message[2], message[3])
+                job._add(message[2], message[3], columns)
                 return
             if kind == "done":
                 self._finish_locked(job, Outcome("done", divergence=message[2]))
             else:
                 self._finish_locked(job, Outcome("error", message=message[2]))
-            if not self._jobs:
-                self._maybe_recycle_locked()
 
-    def _maybe_recycle_locked(self) -> None:
+    def _maybe_recycle_locked(self, rss: float | None) -> None:
+        """The idle worker, having handed back what it could, still holds more than `recycle_mb`: restart it."""
         worker = self._worker
-        rss = worker.rss_mb() if worker is not None else None
-        if worker is not None and rss is not None and rss > self.recycle_mb:
+        if worker is not None and not self._jobs and rss is not None and rss > self.recycle_mb:
             self._worker = None
             self.restarts += 1
             threading.Thread(target=worker.stop, name="training-worker-stop", daemon=True).start()

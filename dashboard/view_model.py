@@ -12,6 +12,8 @@ Arrays travel as base64 float32 (the trainer's own precision: nothing is lost, a
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -84,11 +86,12 @@ def header(
     waiting: str | None = None,
     warning: dict | None = None,
     plotly: str | None = None,
+    sample: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """The chart's data for one run. `records` (rows × len(columns)) when the run is over; `columns` may be
     unknown while the worker starts (each feed names them too)."""
     init = (settings.init_w0, settings.init_w1)
-    xs, ys = sample_points(data)
+    xs, ys = sample if sample is not None else sample_points(data)
     x_range, y_range = fit_ranges(data, analysis, init)
     true = [data.true_w0, data.true_w1] if data.true_w0 is not None and data.true_w1 is not None else None
     message: dict[str, Any] = {
@@ -97,6 +100,7 @@ def header(
         "total": settings.steps + 1,
         "columns": list(columns) if columns else None,
         "points": {"x": encode(xs), "y": encode(ys), "shown": int(xs.size), "n": data.n},
+        "labels": [data.x_label, data.y_label],
         "x_range": x_range,
         "y_range": y_range,
         "true": true,
@@ -111,6 +115,13 @@ def header(
         "warning": warning,
         "plotly": plotly,
     }
+    # what the chart draws once per data and axes: a new run on the same background only moves its lines
+    static = {k: message[k] for k in ("total", "labels", "x_range", "y_range", "true", "optimum", "loss_star",
+                                      "init", "start_loss")}  # fmt: skip
+    digest = hashlib.sha1(json.dumps(static, sort_keys=True).encode())
+    digest.update(message["points"]["x"].encode())
+    digest.update(message["points"]["y"].encode())
+    message["background"] = digest.hexdigest()[:16]
     if records is not None:
         message["records"] = records_payload(records)
     return message

@@ -13,6 +13,7 @@ Protocol (pickled tuples over a socket, `multiprocessing.connection`):
                    ("block", job_id, first, values)   float32 rows, trainer.COLUMNS wide
                    ("done", job_id, divergence | None)  divergence: (step, reason)
                    ("error", job_id, message)
+                   ("idle", rss_mb)          no job left: memory handed back to the system, what remains
 Jobs take turns a chunk at a time (each chunk is ~20 ms of work, see trainer.CHUNK_ELEMENTS), so a heavy
 run from one visitor slows the others' by a fair share instead of starving them. A cancel takes effect
 before the next chunk; messages are handled in order, so a visitor's old run stops before the new starts.
@@ -20,6 +21,7 @@ before the next chunk; messages are handled in order, so a visitor's old run sto
 
 from __future__ import annotations
 
+import ctypes
 import importlib.machinery
 import os
 import queue
@@ -46,6 +48,17 @@ def _without_keras() -> None:
     sys.modules["keras"] = stub
 
 
+def _hand_back_memory() -> float | None:
+    """Return freed heap pages to the system and report the resident size (MB). XLA's compiler frees
+    ~70 MB after a new program that glibc would otherwise keep mapped (Linux only; elsewhere a no-op)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS:"))
+    except (OSError, StopIteration, AttributeError):
+        return None
+
+
 class _Job:
     def __init__(self, job_id: str, blocks: Iterator[Any], run: Any) -> None:
         self.id, self.blocks, self.run = job_id, blocks, run
@@ -63,7 +76,7 @@ def serve(conn: Connection) -> None:
 
     threading.Thread(target=read, name="worker-inbox", daemon=True).start()
     _without_keras()
-    from linreg_core.data import linear_like
+    from linreg_core.data import load
     from linreg_core.settings import Settings
     from linreg_core.trainer import COLUMNS, TrainingRun
 
@@ -77,7 +90,7 @@ def serve(conn: Connection) -> None:
             return given
         key = settings.data_key()
         if key not in datasets:
-            datasets[key] = linear_like(settings)
+            datasets[key] = load(settings)
             while len(datasets) > DATA_CACHE:
                 datasets.popitem(last=False)
         datasets.move_to_end(key)
@@ -120,6 +133,8 @@ def serve(conn: Connection) -> None:
             job = jobs[turns[0]]
             turns.rotate(-1)
             _step(conn, job, jobs, turns)
+            if not jobs:
+                conn.send(("idle", _hand_back_memory()))
 
 
 def _step(conn: Connection, job: _Job, jobs: dict[str, _Job], turns: deque[str]) -> None:
@@ -145,7 +160,10 @@ def _step(conn: Connection, job: _Job, jobs: dict[str, _Job], turns: deque[str])
 
 def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    serve(Connection(int(sys.argv[1])))
+    try:
+        serve(Connection(int(sys.argv[1])))
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the server went away mid-message: nothing is waiting for this process any more
 
 
 if __name__ == "__main__":

@@ -1,0 +1,124 @@
+"""Which points the page fits: the blog's generator, a bundled real data set, or the visitor's own CSV.
+
+A generated or bundled set is made from the settings alone, so it is cached for every visitor. An uploaded
+file stays in its visitor's session: it is read in memory (never written to disk), kept in that visitor's
+st.session_state, and sent to the training worker with the visitor's job only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import streamlit as st
+
+from linreg_core.analysis import Analysis, analyse
+from linreg_core.data import SOURCE_TITLES, CsvTable, DataError, Dataset, dataset_from_table, load, read_csv
+from linreg_core.settings import Settings
+
+from .controls import escape_markdown
+from .view_model import sample_points
+
+UPLOAD = "csv-upload"
+X_COL, Y_COL = "csv-x", "csv-y"
+TABLE = "csv-table"  # (file digest, CsvTable or the DataError's message)
+UPLOAD_MB = 20  # matches server.maxUploadSize in .streamlit/config.toml
+
+
+@dataclass(frozen=True, eq=False)
+class Chosen:
+    """The points of the current settings and their analysis, or why there are none yet."""
+
+    data: Dataset | None
+    analysis: Analysis | None
+    identity: str  # changes whenever the points do (for uploads: the file's digest and the two columns)
+    problem: str | None = None
+    uploaded: bool = False
+    sample: tuple | None = None  # the points the chart draws (a seeded subset of a large set)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _made(data_key: tuple) -> Dataset:
+    return load(Settings(**dict(data_key)))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _analysed(data_key: tuple) -> Analysis:
+    return analyse(_made(data_key))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _sampled(data_key: tuple) -> tuple:
+    return sample_points(_made(data_key))
+
+
+def title_of(key: str) -> str:
+    return SOURCE_TITLES.get(key, key)
+
+
+def upload_controls(where, values: dict) -> None:
+    """Under the data choice: the uploader and the column pickers when the choice is "csv"."""
+    if values.get("data") != "csv":
+        return
+    file = where.file_uploader(
+        "your CSV file", key=UPLOAD, max_upload_size=UPLOAD_MB,
+        help="A table with a header row, or just two columns of numbers. It stays in this browser tab's session: "
+        "it is never stored on the server or shown to anyone else.",
+    )  # fmt: skip
+    if file is None:
+        st.session_state.pop(TABLE, None)
+        return
+    raw = file.getvalue()
+    digest = hashlib.sha256(raw).hexdigest()[:16]
+    cached = st.session_state.get(TABLE)
+    if cached is None or cached[0] != digest:
+        try:
+            cached = (digest, read_csv(file, name=file.name))
+        except DataError as e:
+            cached = (digest, str(e))
+        st.session_state[TABLE] = cached
+    table = cached[1]
+    if isinstance(table, CsvTable):
+        x_default, y_default = table.default_pair()
+        for key, label, default in ((X_COL, "x column", x_default), (Y_COL, "y column", y_default)):
+            if st.session_state.get(key) not in table.columns:
+                st.session_state[key] = default
+            where.selectbox(label, table.columns, key=key, help="Columns of numbers in your file.")
+
+
+def choose(settings: Settings) -> Chosen:
+    """The points for these settings (from the cache, or from this visitor's upload)."""
+    if settings.data != "csv":
+        key = settings.data_key()
+        return Chosen(_made(key), _analysed(key), repr(key), sample=_sampled(key))
+    cached = st.session_state.get(TABLE)
+    if cached is None:
+        return Chosen(None, None, "csv:none", "Choose a CSV file in the sidebar to fit your own points.", True)
+    digest, table = cached
+    if isinstance(table, str):
+        return Chosen(None, None, f"csv:{digest}", table, True)
+    x_col, y_col = st.session_state.get(X_COL), st.session_state.get(Y_COL)
+    identity = f"csv:{digest}:{x_col}:{y_col}"
+    memo = st.session_state.get("csv-chosen")
+    if memo is not None and memo.identity == identity:
+        return memo
+    try:
+        data = dataset_from_table(table, x_col, y_col)
+        chosen = Chosen(data, analyse(data), identity, uploaded=True, sample=sample_points(data))
+    except DataError as e:
+        chosen = Chosen(None, None, identity, str(e), True)
+    st.session_state["csv-chosen"] = chosen
+    return chosen
+
+
+def describe(chosen: Chosen) -> None:
+    """What the points are, in a line under the title (text from a file is escaped, never markup)."""
+    data = chosen.data
+    if data is None:
+        return
+    text = f"**{escape_markdown(data.title)}**: {escape_markdown(data.description)}."
+    if not data.generated:
+        text += f" x is {escape_markdown(data.x_label)}, y is {escape_markdown(data.y_label)}."
+    st.caption(text)
+    for note in data.notes:
+        st.caption(":material/info: " + escape_markdown(note))

@@ -1,0 +1,123 @@
+"""The training worker process and its client, against the trainer run in this process (real TensorFlow)."""
+
+import os
+import signal
+import time
+
+import numpy as np
+import pytest
+
+from dashboard.training import TrainingService, wait_until_ready
+from linreg_core.data import Dataset, load
+from linreg_core.settings import Settings
+from linreg_core.trainer import COLUMNS, TrainingRun
+
+HEAVY = Settings(n=1_000_000, steps=3000)  # a few seconds of chunks: long enough to cancel or share
+
+
+def drain(job, timeout: float = 120.0) -> np.ndarray:
+    """Every block of `job` in order, once it has ended."""
+    have, blocks, deadline = 0, [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        new, finished = job.wait(have, 1.0)
+        have += len(new)
+        blocks += new
+        if finished and not job.wait(have, 0)[0]:
+            firsts = [first for first, _ in blocks]
+            assert firsts == sorted(firsts)
+            return np.concatenate([v for _, v in blocks]) if blocks else np.empty((0, len(COLUMNS)), np.float32)
+    raise AssertionError(f"job did not finish in {timeout} s")
+
+
+def engine(settings: Settings, data: Dataset | None = None) -> np.ndarray:
+    run = TrainingRun(data or load(settings), settings)
+    return np.concatenate([b.values for b in run.blocks()])
+
+
+@pytest.fixture(scope="module")
+def service():
+    svc = TrainingService()
+    assert wait_until_ready(svc, 120)
+    yield svc
+    svc.close()
+
+
+def test_the_worker_trains_exactly_what_the_trainer_trains_here(service):
+    for settings in (Settings(), Settings(lr=0.3, n=500, seed=3), Settings(optimizer="adam", lr=0.05)):
+        job = service.submit(settings)
+        got = drain(job)
+        assert job.outcome.kind == "done" and job.columns == COLUMNS
+        np.testing.assert_array_equal(got, engine(settings))
+
+
+def test_uploaded_points_travel_with_their_job(service):
+    data = Dataset(np.array([1.0, 2.0, 3.0, 5.0]), np.array([2.0, 4.5, 6.0, 10.5]), source="upload", key="csv")
+    settings = Settings(data="csv", lr=0.05)
+    np.testing.assert_array_equal(drain(service.submit(settings, data)), engine(settings, data))
+
+
+def test_a_diverging_run_ends_with_its_divergence(service):
+    job = service.submit(Settings(lr=10.0, steps=500))
+    values = drain(job)
+    run = TrainingRun(load(Settings()), Settings(lr=10.0, steps=500))
+    list(run.blocks())
+    assert job.outcome.divergence == (run.divergence.step, run.divergence.reason)
+    assert len(values) == run.divergence.step and np.isfinite(values[:, :3]).all()
+
+
+def test_a_cancelled_run_stops_before_the_next_one_starts(service):
+    """The worker handles messages in order: once the new job's first block is out, the old job sends none."""
+    old = service.submit(HEAVY)
+    old.wait(0, 60)  # it is training
+    service.log.clear()
+    old.cancel()
+    new = service.submit(Settings(lr=0.1))
+    drain(new)
+    order = [job_id for job_id in service.log]
+    assert new.id in order
+    assert old.id not in order[order.index(new.id) :]
+    assert old.outcome.kind == "cancelled"
+
+
+def test_two_heavy_runs_take_turns_a_chunk_at_a_time(service):
+    service.log.clear()
+    a, b = service.submit(HEAVY), service.submit(HEAVY.changed(lr=0.01))
+    time.sleep(1.5)
+    a.cancel()
+    b.cancel()
+    order = [job_id for job_id in service.log if job_id in (a.id, b.id)]
+    assert order.count(a.id) >= 3 and order.count(b.id) >= 3
+    switches = sum(1 for x, y in zip(order, order[1:], strict=False) if x != y)
+    assert switches >= min(order.count(a.id), order.count(b.id))  # interleaved, not one after the other
+
+
+def test_a_worker_that_dies_fails_its_job_clearly_and_the_next_job_gets_a_new_worker():
+    svc = TrainingService()
+    try:
+        assert wait_until_ready(svc, 120)
+        job = svc.submit(HEAVY)
+        job.wait(0, 60)
+        pid = svc.worker_pid()
+        os.kill(pid, signal.SIGKILL)
+        drain(job)
+        assert job.outcome.kind == "error" and "stopped unexpectedly" in job.outcome.message
+        again = svc.submit(Settings())
+        np.testing.assert_array_equal(drain(again), engine(Settings()))
+        assert svc.worker_pid() != pid
+    finally:
+        svc.close()
+
+
+def test_an_idle_worker_over_its_memory_limit_is_replaced_and_keeps_training():
+    svc = TrainingService(recycle_mb=1)  # any real worker is over 1 MB: recycled after each job
+    try:
+        assert wait_until_ready(svc, 120)
+        first = svc.worker_pid()
+        drain(svc.submit(Settings()))
+        deadline = time.monotonic() + 30
+        while svc.worker_pid() == first and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert svc.worker_pid() != first and svc.restarts >= 1
+        np.testing.assert_array_equal(drain(svc.submit(Settings(lr=0.1))), engine(Settings(lr=0.1)))
+    finally:
+        svc.close()
