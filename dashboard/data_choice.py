@@ -16,8 +16,9 @@ from linreg_core.analysis import Analysis, analyse
 from linreg_core.data import SOURCE_TITLES, CsvTable, DataError, Dataset, dataset_from_table, load, read_csv
 from linreg_core.settings import Settings
 
+from . import memory
 from .controls import escape_markdown
-from .view_model import sample_points
+from .view_model import Drawn, drawn
 
 UPLOAD = "csv-upload"
 X_COL, Y_COL = "csv-x", "csv-y"
@@ -34,12 +35,15 @@ class Chosen:
     identity: str  # changes whenever the points do (for uploads: the file's digest and the two columns)
     problem: str | None = None
     uploaded: bool = False
-    sample: tuple | None = None  # the points the chart draws (a seeded subset of a large set)
+    points: Drawn | None = None  # what the chart draws of them
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@st.cache_resource(max_entries=2, show_spinner=False)
 def _made(data_key: tuple) -> Dataset:
-    return load(Settings(**dict(data_key)))
+    """Shared by every visitor, not copied per call: a Dataset's arrays are read-only."""
+    data = load(Settings(**dict(data_key)))
+    memory.trim()  # the generator's float64 temporaries (~50 MB at a million points) go back
+    return data
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -47,9 +51,9 @@ def _analysed(data_key: tuple) -> Analysis:
     return analyse(_made(data_key))
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def _sampled(data_key: tuple) -> tuple:
-    return sample_points(_made(data_key))
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _drawn(data_key: tuple) -> Drawn:
+    return drawn(_made(data_key))
 
 
 def title_of(key: str) -> str:
@@ -90,7 +94,7 @@ def choose(settings: Settings) -> Chosen:
     """The points for these settings (from the cache, or from this visitor's upload)."""
     if settings.data != "csv":
         key = settings.data_key()
-        return Chosen(_made(key), _analysed(key), repr(key), sample=_sampled(key))
+        return Chosen(_made(key), _analysed(key), repr(key), points=_drawn(key))
     cached = st.session_state.get(TABLE)
     if cached is None:
         return Chosen(None, None, "csv:none", "Choose a CSV file in the sidebar to fit your own points.", True)
@@ -104,7 +108,7 @@ def choose(settings: Settings) -> Chosen:
         return memo
     try:
         data = dataset_from_table(table, x_col, y_col)
-        chosen = Chosen(data, analyse(data), identity, uploaded=True, sample=sample_points(data))
+        chosen = Chosen(data, analyse(data), identity, uploaded=True, points=drawn(data))
     except DataError as e:
         chosen = Chosen(None, None, identity, str(e), True)
     st.session_state["csv-chosen"] = chosen

@@ -8,7 +8,10 @@ settings that make them).
 
 from __future__ import annotations
 
+import json
+import os
 import shlex
+import sys
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -16,19 +19,24 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from linreg_core.analysis import mse
 from linreg_core.settings import Settings
 
-from . import controls, data_choice, texts, view_model
+from . import controls, data_choice, memory, texts, view_model
 from .data_choice import Chosen
 from .run_view import Feed, mount, plotly_chunk
 from .training import Job, TrainingService
 
+TRACE = bool(os.environ.get("GTL_TRACE"))  # benchmarks: a timeline of each run on stderr, as JSON lines
 RUN = "shown-run"
 JOB = "training-job"
 AGAIN = "run-again"
 FEED_FPS = 30  # at most this many carriers a second: the browser draws at 30 frames/s anyway
-WAIT_S = 0.25  # how long the page waits for the worker between checks for a visitor's new input
+WAIT_S = 0.03  # how long the page waits for the worker between checks for a visitor's new input
+# A rerun this soon after the last run started is part of a burst (a key held down, a slider dragged): it
+# waits SETTLE_S for the next input before it trains, so the runs in between cost the worker nothing.
+BURST_S = 0.2
+SETTLE_S = 0.06
+STARTED = "run-started"
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,7 +56,10 @@ class ShownRun:
 
 @st.cache_resource(show_spinner=False)
 def training_service() -> TrainingService:
-    """One training worker per server, started with the first visit (TensorFlow loads meanwhile)."""
+    """One training worker per server, started with the first visit (TensorFlow loads meanwhile). The
+    server's own memory is set up at the same time, once (see memory.py)."""
+    memory.tune_allocator()
+    memory.freeze_imports()
     return TrainingService()
 
 
@@ -122,23 +133,28 @@ def run_chart(settings: Settings, chosen: Chosen, service: TrainingService) -> N
     if data is None:
         st.info(chosen.problem or "No data.", icon=":material/upload_file:")
         return
+    mount()
+    feed = Feed()
+    background = view_model.background(settings, data, chosen.analysis, chosen.points, _plotly_chunk())
     shown: ShownRun | None = st.session_state.get(RUN)
     again = st.session_state.get(AGAIN, False)
     problem = texts.budget_problem(settings.changed(n=data.n) if settings.data != "generator" else settings)
     if problem is not None:
-        mount(_header("over-budget", settings, chosen, None, status=texts.Status("error", problem).to_dict()))
+        refused = f"refused-{background['key']}-{settings.steps}"
+        status = texts.Status("error", problem).to_dict()
+        feed.show(background, view_model.header(refused, settings, chosen.analysis, background["key"], None,
+                                                status=status))  # fmt: skip
         return
     if shown is not None and shown.settings == settings and shown.data_identity == chosen.identity and not again:
-        mount(_header(shown.run_id, settings, chosen, shown.columns, status=shown.status.to_dict(),
-                      records=shown.values))  # fmt: skip
+        feed.show(background, view_model.header(shown.run_id, settings, chosen.analysis, background["key"],
+                  shown.columns, status=shown.status.to_dict(), records=shown.values))  # fmt: skip
         return
-    _train(settings, chosen, service)
+    _train(settings, chosen, service, feed, background)
 
 
-def _header(run_id: str, settings: Settings, chosen: Chosen, columns, **kw) -> dict:
-    return view_model.header(
-        run_id, settings, chosen.data, chosen.analysis, columns, plotly=_plotly_chunk(), sample=chosen.sample, **kw
-    )
+def _trace(event: str, run: str) -> None:
+    if TRACE:
+        print(json.dumps([time.time() * 1000, event, run]), file=sys.stderr, flush=True)
 
 
 def _checkpoint() -> None:
@@ -147,18 +163,29 @@ def _checkpoint() -> None:
     _ = RUN in st.session_state
 
 
-def _train(settings: Settings, chosen: Chosen, service: TrainingService) -> None:
+def _settle() -> None:
+    """Inside a burst of inputs, give the next one a moment to arrive (it interrupts this run here)."""
+    if time.monotonic() - st.session_state.get(STARTED, 0.0) < BURST_S:
+        time.sleep(SETTLE_S)
+        _checkpoint()
+
+
+def _train(settings: Settings, chosen: Chosen, service: TrainingService, feed: Feed, background: dict) -> None:
     data, info = chosen.data, chosen.analysis
+    _settle()
+    st.session_state[STARTED] = time.monotonic()
     previous: Job | None = st.session_state.get(JOB)
     if previous is not None:
         previous.cancel()  # before the new job is submitted: the worker stops the old run first
     job = service.submit(settings, data if chosen.uploaded else None)
     st.session_state[JOB] = job
+    _trace("submitted", job.id)
     warning = texts.live_warning(info, settings.lr)
     waiting = None if service.ready else "Starting TensorFlow (a few seconds, once per server)…"
-    mount(_header(job.id, settings, chosen, service.columns, warning=warning.to_dict() if warning else None,
-                  waiting=waiting))  # fmt: skip
-    feed = Feed()
+    header = view_model.header(job.id, settings, info, background["key"], service.columns, waiting=waiting,
+                               warning=warning.to_dict() if warning else None)  # fmt: skip
+    feed.show(background, header)
+    _trace("mounted", job.id)
     blocks: list[np.ndarray] = []
     have, next_send, complete = 0, 0.0, False
     try:
@@ -173,6 +200,7 @@ def _train(settings: Settings, chosen: Chosen, service: TrainingService) -> None
                 values = np.concatenate([v for _, v in new])
                 blocks.append(values)
                 feed.send(view_model.feed(job.id, new[0][0], values, job.columns))
+                _trace("fed", job.id)
                 next_send = time.monotonic() + 1 / FEED_FPS
             elif finished:
                 break
@@ -193,7 +221,7 @@ def _status(settings: Settings, chosen: Chosen, values, outcome, *, stopped: boo
     if outcome is not None and outcome.kind == "error":
         return texts.Status("error", f"Training failed: {outcome.message}.")
     divergence = outcome.divergence if outcome is not None else None
-    start = mse(chosen.data.x, chosen.data.y, settings.init_w0, settings.init_w1)
+    start = float(chosen.analysis.moments.loss(settings.init_w0, settings.init_w1))
     return texts.run_status(settings, chosen.analysis, values, divergence, start, stopped=stopped)
 
 

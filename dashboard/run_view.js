@@ -1,19 +1,28 @@
 // The run chart of GradientTape Lab: one view that animates a run while it trains and replays it after.
 //
-// The page sends two kinds of message (see view_model.py):
-//   header: mounts or updates the view for one run (points, reference lines, axes, length, and, for a
-//           finished run, all its records and how it ended);
-//   feed:   the next block of a training run's records, or how it ended; it arrives in its own tiny
-//           element so the view itself is never remounted.
-// Every message carries its run's id. Records are kept per run in a per-tab store; a view draws only the
-// run its latest header names, so a late block of an earlier run can never be painted.
+// The view element itself carries no data (so Streamlit sends it as a cached reference on every rerun); what
+// it draws arrives in tiny carrier elements (see run_view.py and view_model.py):
+//   background: the points, reference lines and axes of a data set, named by a key (identical across the
+//               runs on one data set, so it too travels as a cached reference);
+//   header:     one run: its id, its background's key, its length, and, for a finished run, all its records
+//               and how it ended;
+//   feed:       the next block of a training run's records, or how it ended.
+// Records are kept per run in a per-tab store; the view draws the run of the latest header, on the background
+// that header names, so neither a late block of an earlier run nor another run's background is ever painted.
 //
 // One playhead drives everything a person reads: the fit line, the loss and weight curves with their
 // markers, the title, the numbers table and the scrubber. While a run trains the playhead follows it
 // (log-spaced steps first, so the fast early steps are seen, at most FPS frames a second, the newest
 // trained step when training is slower); afterwards Play, Pause and the scrubber move it.
 
-const G = (window.__gtlRuns = window.__gtlRuns || { stores: new Map(), views: new Set() });
+const G = (window.__gtlRuns = window.__gtlRuns || {
+  stores: new Map(), views: new Set(), backgrounds: new Map(), header: null, trace: [],
+});
+// A short log of what reached the chart and when (wall-clock ms), for the benchmarks' timelines.
+function trace(event, run, detail) {
+  G.trace.push([Date.now(), event, run, detail]);
+  if (G.trace.length > 2000) G.trace.splice(0, 1000);
+}
 const FPS = 30;
 const LIVE_FRAMES = 45;
 const PLAY_SECONDS = 4;
@@ -306,6 +315,18 @@ class RunView {
 
   // ---- messages ----
 
+  // The latest header, on its background, once both have arrived.
+  follow() {
+    const h = G.header;
+    const bg = h && G.backgrounds.get(h.background);
+    if (bg) this.show({ ...bg, ...h });
+  }
+
+  onMessage(message) {
+    if (message.kind !== "feed") this.follow();
+    else if (message.run === this.runId) this.onStore();
+  }
+
   show(h) {
     if (h.run !== this.runId) {
       this.runId = h.run;
@@ -334,8 +355,6 @@ class RunView {
       clearTimeout(this.stopTimer);
     }
     this.header = h;
-    if (h.records) this.store.add(h.records);
-    if (h.status) this.store.end(h.status);
     if (h.status && !this.backgroundDrawn) {
       // a finished run shown anew (a rerun that did not retrain): straight to its last step
       this.mode = "done";
@@ -465,7 +484,7 @@ class RunView {
         const run = this.runId;
         this.stopTimer = setTimeout(() => {
           if (this.runId === run && !this.store.done && !training()) {
-            this.interrupted = true;
+            this.interrupted = app.getAttribute("data-test-connection-state") === "CONNECTED" ? "stopped" : "lost";
             this.drawStatus();
           }
         }, STOP_GRACE_MS);
@@ -687,6 +706,7 @@ class RunView {
     after(lossAxis, this.panels.loss, lossData, lossTraces);
     after(weightAxis, this.panels.weights, weightData, weightTraces);
 
+    if (this.shown < 0 && i >= 0) trace("first-step", this.runId, i);
     this.shown = i;
     this.lastPaint = now;
     this.root.dataset.step = i >= 0 ? String(i) : "start";
@@ -752,7 +772,10 @@ class RunView {
       ({ kind, text } = s.status);
     } else if (this.interrupted) {
       kind = "warning";
-      text = `Stopped at step ${fmt.int(Math.max(s.rows - 1, 0))} of ${fmt.int(h.total - 1)}: training was interrupted. Press Run again.`;
+      const why = this.interrupted === "lost"
+        ? "the connection to the server was lost; the page reconnects by itself"
+        : "the run was stopped; press Run again to train it";
+      text = `Stopped at step ${fmt.int(Math.max(s.rows - 1, 0))} of ${fmt.int(h.total - 1)}: ${why}.`;
     } else if (h.warning) {
       ({ kind, text } = h.warning);
     } else if (s.rows === 0 && h.waiting) {
@@ -792,28 +815,42 @@ function luminance(color) {
   return 1;
 }
 
-// Feeds arrive through a tiny component of their own (run_feed in run_view.py) that queues them on
-// window.__gtlInbox and calls window.__gtlDeliver once this module has loaded.
+// Carriers (run_feed in run_view.py) queue their messages on window.__gtlInbox and call
+// window.__gtlDeliver once this module has loaded.
+const BACKGROUNDS_KEPT = 4;
 function deliver() {
   const inbox = window.__gtlInbox || [];
   while (inbox.length) {
     const message = inbox.shift();
-    const s = store(message.run);
-    if (message.rows) s.add(message);
-    if (message.done) s.end(message.status);
-    for (const view of G.views) if (view.runId === message.run) view.onStore();
+    trace(message.kind, message.run || message.key, message.first);
+    if (message.kind === "background") {
+      G.backgrounds.delete(message.key); // re-inserted last: the newest are kept
+      G.backgrounds.set(message.key, message);
+      while (G.backgrounds.size > BACKGROUNDS_KEPT) G.backgrounds.delete(G.backgrounds.keys().next().value);
+    } else if (message.kind === "header") {
+      G.header = message;
+      const s = store(message.run, message.total);
+      s.total = message.total;
+      s.shape(message.total, message.columns);
+      if (message.records) s.add(message.records);
+      if (message.status) s.end(message.status);
+    } else {
+      const s = store(message.run);
+      if (message.rows) s.add(message);
+      if (message.done) s.end(message.status);
+    }
+    for (const view of G.views) view.onMessage(message);
   }
 }
 window.__gtlDeliver = deliver;
-deliver();
 
 export default function ({ data, parentElement }) {
-  if (!data) return undefined;
   let view = parentElement.__gtlView;
   if (!view || view.dead) {
     view = new RunView(parentElement);
     parentElement.__gtlView = view;
   }
-  view.show(data);
+  deliver(); // messages that arrived before this module loaded
+  view.follow();
   return () => view.destroy();
 }

@@ -1,8 +1,10 @@
-"""The run chart on the page: one Streamlit component (run_view.js) mounted once, fed while a run trains.
+"""The run chart on the page: one Streamlit component (run_view.js) and the carriers that feed it.
 
-`mount` places the chart (the same element, under the same key, on every rerun, so the browser updates
-it in place: no remount, no jump). `Feed.send` appends one tiny carrier element holding the next block
-of records; carriers live in a hidden container, so each block reaches the browser exactly once.
+`mount` places the chart: the same element, with the same (empty) data, on every rerun, so the browser
+keeps it as it is (Streamlit sends an unchanged large element as a reference to its cached copy). What it
+draws travels in tiny carrier elements in a hidden container (`Feed`): the data set's background and the
+run's header at fixed places (unchanged ones travel as references too), then one carrier per block of
+records, none ever replaced, so each block reaches the browser exactly once.
 """
 
 from __future__ import annotations
@@ -40,17 +42,22 @@ def plotly_chunk() -> str | None:
     return found[0].name if found else None
 
 
-def mount(header: dict) -> None:
-    _view(data=header, key=KEY)
+def mount() -> None:
+    _view(data={"kind": "view"}, key=KEY)
 
 
 class Feed:
-    """Sends a run's blocks to the chart, each in its own carrier element (none is ever replaced, so none
-    can be lost to a quick succession of deltas)."""
+    """Carries the chart's messages: `show` a background and a header at their fixed places, then `send`
+    each block of a run in a carrier of its own."""
 
     def __init__(self) -> None:
         self._slot = st.container(key=FEED_KEY)
         self._sent = 0
+
+    def show(self, background: dict, header: dict) -> None:
+        with self._slot:
+            _feed(data=background, key="gtl-background")
+            _feed(data=header, key="gtl-header")
 
     def send(self, message: dict) -> None:
         with self._slot:

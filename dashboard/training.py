@@ -25,9 +25,13 @@ from typing import Any
 import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-# Restart the idle worker once it holds more than this (RSS): TensorFlow alone is ~510 MB in it, and every
-# new number of points adds an XLA program; a restart gives all of that back at the cost of one ~3 s load.
+# A worker holds ~515 MB with TensorFlow loaded, ~570 MB once it has trained, and ~4 MB more per number of
+# points it has compiled a program for. A restart gives all of that back, at the cost of a ~2 s load for
+# whoever trains next: so an idle worker over RECYCLE_MB is restarted at once, and one over IDLE_RECYCLE_MB
+# only after IDLE_RECYCLE_S with nobody training (the last visitors have left, most likely).
 RECYCLE_MB = 700
+IDLE_RECYCLE_MB = 600
+IDLE_RECYCLE_S = 60.0
 WORKER_ENV = {
     "TF_CPP_MIN_LOG_LEVEL": "2",  # TensorFlow's start-up chatter
     "MALLOC_ARENA_MAX": "2",  # glibc's per-thread arenas fragment memory that TensorFlow's threads free
@@ -150,8 +154,12 @@ class _Worker:
 class TrainingService:
     """Hands runs to the worker and routes their blocks back to each run's `Job`."""
 
-    def __init__(self, recycle_mb: float = RECYCLE_MB) -> None:
-        self.recycle_mb = recycle_mb
+    def __init__(
+        self, recycle_mb: float = RECYCLE_MB, idle_mb: float = IDLE_RECYCLE_MB, idle_s: float = IDLE_RECYCLE_S
+    ) -> None:
+        self.recycle_mb, self.idle_mb, self.idle_s = recycle_mb, idle_mb, idle_s
+        self._idle_timer: threading.Timer | None = None
+        self._closed = False
         self._lock = threading.RLock()
         self._jobs: dict[str, Job] = {}
         self._worker: _Worker | None = None
@@ -167,6 +175,7 @@ class TrainingService:
         before submitting the next, and the old run stops before the new one starts."""
         job = Job(uuid.uuid4().hex, self)
         with self._lock:
+            self._cancel_idle_timer_locked()
             worker = self._ensure_worker()
             self._jobs[job.id] = job
             spec = {"settings": settings.to_dict(), "data": data}
@@ -201,6 +210,8 @@ class TrainingService:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
+            self._cancel_idle_timer_locked()
             worker, self._worker = self._worker, None
             for job in list(self._jobs.values()):
                 self._finish_locked(job, Outcome("cancelled"))
@@ -244,13 +255,40 @@ class TrainingService:
                 self._finish_locked(job, Outcome("error", message=message[2]))
 
     def _maybe_recycle_locked(self, rss: float | None) -> None:
-        """The idle worker, having handed back what it could, still holds more than `recycle_mb`: restart it."""
-        worker = self._worker
-        if worker is not None and not self._jobs and rss is not None and rss > self.recycle_mb:
-            self._worker = None
-            self.restarts += 1
-            threading.Thread(target=worker.stop, name="training-worker-stop", daemon=True).start()
-            self._ensure_worker()
+        """The worker is idle and has handed back what it could; `rss` is what it still holds (MB)."""
+        if self._worker is None or self._jobs or rss is None:
+            return
+        if rss > self.recycle_mb:
+            self._recycle_locked()
+        elif rss > self.idle_mb:
+            self._cancel_idle_timer_locked()
+            self._idle_timer = threading.Timer(self.idle_s, self._recycle_if_still_idle, args=(self._worker,))
+            self._idle_timer.daemon = True
+            self._idle_timer.start()
+
+    def _recycle_if_still_idle(self, worker: _Worker) -> None:
+        with self._lock:
+            if self._worker is worker and not self._jobs:
+                self._recycle_locked()
+
+    def _cancel_idle_timer_locked(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+
+    def _recycle_locked(self) -> None:
+        """Stop the worker, then start a fresh one: one after the other, never two TensorFlows at once (a
+        visitor submitting in between starts the new one a little earlier)."""
+        worker, self._worker = self._worker, None
+        self.restarts += 1
+
+        def replace() -> None:
+            worker.stop()
+            with self._lock:
+                if not self._closed:
+                    self._ensure_worker()
+
+        threading.Thread(target=replace, name="training-worker-restart", daemon=True).start()
 
     def _on_exit(self, worker: _Worker) -> None:
         with self._lock:

@@ -15,11 +15,12 @@ import base64
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from linreg_core.analysis import Analysis, mse
+from linreg_core.analysis import Analysis
 from linreg_core.data import Dataset
 from linreg_core.settings import Settings
 
@@ -38,19 +39,33 @@ def decode(text: str, columns: int = 1) -> np.ndarray:
     return flat.reshape(-1, columns) if columns > 1 else flat
 
 
-def sample_points(data: Dataset, max_points: int = MAX_SAMPLE, seed: int = SAMPLE_SEED) -> tuple[np.ndarray, ...]:
-    """The points to draw: all of them, or a seeded random subset (in data order) when there are more."""
-    if data.n <= max_points:
-        return data.x, data.y
-    idx = np.sort(np.random.default_rng(seed).choice(data.n, size=max_points, replace=False))
-    return data.x[idx], data.y[idx]
+@dataclass(frozen=True, eq=False)
+class Drawn:
+    """What the data panel needs of a data set, worked out once per data set (a pass over a million points
+    is too slow for every rerun): the points drawn, and the extent of all of them."""
+
+    x: np.ndarray
+    y: np.ndarray
+    x_min: float
+    x_max: float
+    y_min: float
+    y_max: float
 
 
-def fit_ranges(data: Dataset, analysis: Analysis, init: tuple[float, float]) -> tuple[list[float], list[float]]:
+def drawn(data: Dataset, max_points: int = MAX_SAMPLE, seed: int = SAMPLE_SEED) -> Drawn:
+    """All the points, or a seeded random subset (in data order) when there are more than `max_points`."""
+    xs, ys = data.x, data.y
+    if data.n > max_points:
+        idx = np.sort(np.random.default_rng(seed).choice(data.n, size=max_points, replace=False))
+        xs, ys = xs[idx], ys[idx]
+    return Drawn(xs, ys, float(data.x.min()), float(data.x.max()), float(data.y.min()), float(data.y.max()))
+
+
+def fit_ranges(data: Dataset, points: Drawn, analysis: Analysis, init: tuple[float, float]):
     """Fixed axes for the data panel: the points, and the lines a run starts and ends at, so frames never
     jump. A far-off starting line may widen the view, but not so much that the points flatten."""
-    x0, x1 = _padded(float(data.x.min()), float(data.x.max()))
-    lo, hi = float(data.y.min()), float(data.y.max())
+    x0, x1 = _padded(points.x_min, points.x_max)
+    lo, hi = points.y_min, points.y_max
     reach = max(hi - lo, 1.0)
     ys = [lo, hi]
     lines = [init, (analysis.w0_star, analysis.w1_star)]
@@ -74,54 +89,62 @@ def records_payload(values: np.ndarray, first: int = 0) -> dict[str, Any]:
     return {"first": int(first), "rows": int(len(values)), "values": encode(values)}
 
 
+def background(
+    settings: Settings, data: Dataset, analysis: Analysis, points: Drawn | None = None, plotly: str | None = None
+) -> dict[str, Any]:
+    """What the chart draws once per data set and axes: the points, the reference lines and the ranges.
+
+    Its `key` names it: a header says which background its run is drawn on, and a message identical to
+    one the browser already has travels as a reference, so a new learning rate resends none of it.
+    """
+    init = (settings.init_w0, settings.init_w1)
+    points = points if points is not None else drawn(data)
+    x_range, y_range = fit_ranges(data, points, analysis, init)
+    message: dict[str, Any] = {
+        "kind": "background",
+        "total": settings.steps + 1,
+        "points": {"x": encode(points.x), "y": encode(points.y), "shown": int(points.x.size), "n": data.n},
+        "labels": [data.x_label, data.y_label],
+        "x_range": x_range,
+        "y_range": y_range,
+        "true": [data.true_w0, data.true_w1] if data.generated else None,
+        "optimum": [analysis.w0_star, analysis.w1_star],
+        "loss_star": analysis.loss_star,
+        "init": list(init),
+        "start_loss": float(analysis.moments.loss(*init)),  # exact from the moments: no pass over the points
+        "plotly": plotly,
+    }
+    message["key"] = hashlib.sha1(json.dumps(message, sort_keys=True).encode()).hexdigest()[:16]
+    return message
+
+
 def header(
     run_id: str,
     settings: Settings,
-    data: Dataset,
     analysis: Analysis,
+    background_key: str,
     columns: Sequence[str] | None,
     *,
     status: dict | None = None,
     records: np.ndarray | None = None,
     waiting: str | None = None,
     warning: dict | None = None,
-    plotly: str | None = None,
-    sample: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, Any]:
-    """The chart's data for one run. `records` (rows × len(columns)) when the run is over; `columns` may be
-    unknown while the worker starts (each feed names them too)."""
-    init = (settings.init_w0, settings.init_w1)
-    xs, ys = sample if sample is not None else sample_points(data)
-    x_range, y_range = fit_ranges(data, analysis, init)
-    true = [data.true_w0, data.true_w1] if data.true_w0 is not None and data.true_w1 is not None else None
+    """One run: its identity, its background's key, its length and rate, and, when it is over, every record
+    (rows × len(columns)) and how it ended. `columns` may be unknown while the worker starts (each feed names
+    them too)."""
     message: dict[str, Any] = {
         "kind": "header",
         "run": run_id,
+        "background": background_key,
         "total": settings.steps + 1,
         "columns": list(columns) if columns else None,
-        "points": {"x": encode(xs), "y": encode(ys), "shown": int(xs.size), "n": data.n},
-        "labels": [data.x_label, data.y_label],
-        "x_range": x_range,
-        "y_range": y_range,
-        "true": true,
-        "optimum": [analysis.w0_star, analysis.w1_star],
-        "loss_star": analysis.loss_star,
-        "init": list(init),
-        "start_loss": mse(data.x, data.y, *init),
         "lr": settings.lr,
         "critical_lr": analysis.critical_lr,
         "status": status,
         "waiting": waiting,
         "warning": warning,
-        "plotly": plotly,
     }
-    # what the chart draws once per data and axes: a new run on the same background only moves its lines
-    static = {k: message[k] for k in ("total", "labels", "x_range", "y_range", "true", "optimum", "loss_star",
-                                      "init", "start_loss")}  # fmt: skip
-    digest = hashlib.sha1(json.dumps(static, sort_keys=True).encode())
-    digest.update(message["points"]["x"].encode())
-    digest.update(message["points"]["y"].encode())
-    message["background"] = digest.hexdigest()[:16]
     if records is not None:
         message["records"] = records_payload(records)
     return message

@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
+NICENESS = 10
 DATA_CACHE = 2  # data sets kept by their settings: a burst of learning rates reuses a million points
 
 
@@ -160,6 +161,9 @@ def _step(conn: Connection, job: _Job, jobs: dict[str, _Job], turns: deque[str])
 
 def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # training is background work: the server's own threads (health checks, every visitor's websocket and
+    # script) come first when the two cores are busy
+    os.nice(NICENESS)
     try:
         serve(Connection(int(sys.argv[1])))
     except (BrokenPipeError, ConnectionResetError):

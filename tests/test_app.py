@@ -36,11 +36,14 @@ def messages(at: AppTest) -> list[dict]:
 
 
 def shown_run(at: AppTest) -> dict:
-    """The run chart's run, as the page sent it: header, records (rows × columns) and how it ended."""
+    """The run chart's run, as the page sent it: background, header, records (rows × columns), how it ended."""
     sent = messages(at)
+    assert [m["kind"] for m in sent[:3]] == ["view", "background", "header"]
+    (background,) = [m for m in sent if m["kind"] == "background"]
     (head,) = [m for m in sent if m["kind"] == "header"]
-    feeds = [m for m in sent if m["kind"] == "feed" and m["run"] == head["run"]]
-    assert all(m["run"] == head["run"] for m in sent)  # nothing of another run
+    assert head["background"] == background["key"]
+    feeds = [m for m in sent if m["kind"] == "feed"]
+    assert all(m["run"] == head["run"] for m in feeds)  # nothing of another run
     if "records" in head:  # a rerun that did not retrain sends the finished run whole
         columns, values = head["columns"], decode(head["records"]["values"], len(head["columns"]))
         status = head["status"]
@@ -51,7 +54,7 @@ def shown_run(at: AppTest) -> dict:
         values = np.concatenate([decode(b["values"], len(columns)) for b in blocks]) if blocks else np.empty((0, 3))
         (end,) = [m for m in feeds if m.get("done")]
         status = end["status"]
-    return {"header": head, "columns": columns, "values": values, "status": status}
+    return {"header": head, "background": background, "columns": columns, "values": values, "status": status}
 
 
 def engine(settings: Settings):
@@ -83,15 +86,26 @@ def test_a_new_visit_trains_the_blogs_run_and_streams_every_step(app):
     assert w0 == pytest.approx(3.0, abs=0.1) and w1 == pytest.approx(4.25, abs=0.1)
 
 
-def test_the_header_carries_the_data_and_analysis_of_its_own_settings(app):
-    head = shown_run(app)["header"]
+def test_the_background_carries_the_data_and_analysis_of_its_own_settings(app):
+    head = shown_run(app)["background"]
     data = linear_like(Settings())
     info = analyse(data)
     np.testing.assert_array_equal(decode(head["points"]["x"]), data.x)
     np.testing.assert_array_equal(decode(head["points"]["y"]), data.y)
     assert head["optimum"] == [info.w0_star, info.w1_star] and head["loss_star"] == info.loss_star
-    assert head["true"] == [3.0, 4.0] and head["critical_lr"] == info.critical_lr
+    assert head["true"] == [3.0, 4.0] and shown_run(app)["header"]["critical_lr"] == info.critical_lr
     assert all(math.isfinite(v) for v in head["x_range"] + head["y_range"])
+
+
+def test_a_new_learning_rate_keeps_the_background_and_its_key():
+    at = visit()
+    before = shown_run(at)
+    at.select_slider(key="lr").set_value(0.1).run()
+    after = shown_run(at)
+    assert after["background"] == before["background"]  # identical: Streamlit resends it as a reference
+    assert after["header"]["run"] != before["header"]["run"]
+    at.slider(key="w0").set_value(2.0).run()
+    assert shown_run(at)["background"]["key"] != before["background"]["key"]
 
 
 def test_changing_a_control_trains_a_new_run_with_its_own_identity(app):
@@ -153,9 +167,11 @@ def test_edge_settings_run_without_exception(query):
 def test_a_run_over_the_work_budget_is_refused_with_what_to_lower():
     at = visit({"n": "1000000", "steps": "10000"})
     sent = messages(at)
-    assert len(sent) == 1 and sent[0]["kind"] == "header" and sent[0]["status"]["kind"] == "error"
-    assert sent[0]["status"]["text"] == texts.budget_problem(Settings(n=1_000_000, steps=10_000))
-    assert "Lower steps to 3,000 or n to 300,069" in sent[0]["status"]["text"]
+    assert [m["kind"] for m in sent] == ["view", "background", "header"]  # no feed: nothing trained
+    status = sent[2]["status"]
+    assert status["kind"] == "error"
+    assert status["text"] == texts.budget_problem(Settings(n=1_000_000, steps=10_000))
+    assert "Lower steps to 3,000 or n to 300,069" in status["text"]
 
 
 def test_the_url_is_the_run_and_follows_the_controls():

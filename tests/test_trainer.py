@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from linreg_core import trainer
 from linreg_core.analysis import analyse, convergence_factor, mse, mse_gradient, predicted_gap, stability_bound
 from linreg_core.data import Dataset, linear_like
 from linreg_core.settings import OPTIMIZERS, Settings
-from linreg_core.trainer import COLUMNS, Step, TrainingRun, compute_gradients, tracing_count
+from linreg_core.trainer import COLUMNS, PROGRAMS, Step, TrainingRun, compute_gradients, tracing_count
 
 
 def blog_literal_run(X, Y, steps, learning_rate, w0_start=0.0, w1_start=0.0):
@@ -214,7 +215,7 @@ def test_compiled_loop_is_traced_once_for_any_n_lr_steps_or_data():
         settings = Settings(n=n, lr=lr, steps=steps, seed=seed)
         records, _ = run(linear_like(settings), settings)
         assert len(records) == steps + 1
-    assert tracing_count() == before == 1  # traced at import, and never again
+    assert tracing_count() == before == len(PROGRAMS)  # each traced at import, and never again
 
 
 def test_one_trace_serves_every_optimizer_batch_size_hold_out_and_scaling():
@@ -229,7 +230,24 @@ def test_one_trace_serves_every_optimizer_batch_size_hold_out_and_scaling():
             settings = Settings(optimizer=optimizer, **changes)
             records, _ = run(linear_like(settings), settings)
             assert len(records) == settings.steps + 1
-    assert tracing_count() == 1
+    assert tracing_count() == len(PROGRAMS)
+
+
+@pytest.mark.parametrize("changes", [{}, dict(lr=0.3, n=1000, standardize=True), dict(lr=0.41, steps=300)])
+def test_the_blogs_own_program_and_the_general_one_walk_the_same_steps(changes, monkeypatch):
+    """Plain full-batch gradient descent runs in the lean program that holds only the blog's step; the
+    general program (every optimizer, masks) must give the very same records for it."""
+    settings = Settings(**changes)
+    data = linear_like(settings)
+    lean = TrainingRun(data, settings)
+    assert lean.blog_step
+    lean_values = np.concatenate([b.values for b in lean.blocks()])
+    monkeypatch.setattr(trainer, "FORCE_GENERAL_PROGRAM", True)
+    general = np.concatenate([b.values for b in TrainingRun(data, settings).blocks()])
+    np.testing.assert_array_equal(lean_values, general)
+    assert not TrainingRun(data, settings.changed(optimizer="momentum")).blog_step
+    assert not TrainingRun(data, settings.changed(batch_size=10)).blog_step
+    assert not TrainingRun(data, settings.changed(test_fraction=0.2)).blog_step
 
 
 XLA_RUNS = """
@@ -255,6 +273,9 @@ def test_xla_compiles_the_loop_once_per_n_whatever_else_changes(tmp_path):
     subprocess.run([sys.executable, "-c", XLA_RUNS], env=env, check=True, capture_output=True)
     modules = {name.split(".")[0] for name in os.listdir(tmp_path) if "train_chunk" in name}
     assert len(modules) == 2, sorted(modules)
+    # and the blog's own program, for the plain full-batch runs among them: once per n too
+    blog = {name.split(".")[0] for name in os.listdir(tmp_path) if "blog_chunk" in name}
+    assert len(blog) == 2, sorted(blog)
 
 
 def test_starting_weights_are_honoured(blog_data):

@@ -1,4 +1,6 @@
-"""A tab outlives its server: Streamlit Community Cloud restarts and sleeps apps, and the tab reconnects."""
+"""A tab outlives its connection and its server: Community Cloud restarts and sleeps apps, networks drop."""
+
+import re
 
 import pytest
 from conftest import VIEWPORT
@@ -8,13 +10,63 @@ from view import RUN_MS, assert_background_is, assert_shows_step, engine, read, 
 from linreg_core.settings import LR_STOPS, Settings
 
 pytestmark = pytest.mark.e2e
-SLOW = Settings(n=1_000_000, steps=1000)  # ~1.5 s of training: the server can be stopped in the middle of it
+SLOW = Settings(n=1_000_000, steps=1000)  # ~1.5 s of training: long enough to cut off in the middle
 RUNNING = "() => document.querySelector('[data-testid=stApp]').getAttribute('data-test-script-state') === 'running'"
+# Keep the page's websockets within reach, so a test can cut the connection (going offline alone leaves an
+# open websocket open).
+KEEP_SOCKETS_JS = """
+(() => {
+  const Native = window.WebSocket;
+  window.__sockets = [];
+  window.WebSocket = class extends Native {
+    constructor(...args) { super(...args); window.__sockets.push(this); }
+  };
+})();
+"""
 
 
-def test_a_run_cut_off_by_its_server_says_where_it_stopped_and_the_reconnected_tab_trains_again(browser):
-    """The run chart says where training stopped when its server goes away mid-run; the tab reconnects to
-    the restarted server, whose new session (no run, a new training worker) trains the tab's settings."""
+def press_and_wait_for_training(page) -> str:
+    """Press ArrowRight on the learning rate; return once the new run shows trained steps and still trains."""
+    before = read(page)["run"]
+    thumb = page.locator(".st-key-lr").get_by_role("slider").first
+    thumb.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        f"""(other) => {{ const r = document.querySelector('.gtl-view');
+              return r.dataset.run !== other && r.dataset.step !== 'start' && ({RUNNING})(); }}""",
+        arg=before, timeout=RUN_MS,
+    )  # fmt: skip
+    return read(page)["run"]
+
+
+def test_a_run_whose_connection_drops_says_where_it_stopped(browser):
+    server = StreamlitServer()
+    url = server.start()
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        page = context.new_page()
+        instrument(page)
+        page.add_init_script(KEEP_SOCKETS_JS)
+        page.goto(f"{url}/?n=1000000&steps=1000")
+        wait_for_trained(page, RUN_MS)
+        run = press_and_wait_for_training(page)
+        page.evaluate("() => window.__sockets.forEach(s => s.close())")
+        context.set_offline(True)  # and no reconnection
+        page.wait_for_function("() => document.querySelector('.gtl-view').dataset.state === 'stopped'")
+        cut = read(page)
+        assert cut["run"] == run and cut["kind"] == "warning"
+        match = re.match(r"Stopped at step ([\d,]+) of 1,000: the connection to the server was lost", cut["status"])
+        assert match and int(match[1].replace(",", "")) < 1000, cut["status"]
+        assert int(cut["step"]) <= int(match[1].replace(",", ""))  # the chart shows no step past the cut
+        screenshot(page, "connection-lost")
+    finally:
+        context.close()
+        server.stop()
+
+
+def test_a_tab_whose_server_restarts_mid_run_reconnects_and_trains_again(browser):
+    """The server goes away mid-run (with its training worker): the chart says the run did not finish;
+    the tab reconnects to the restarted server, whose new session trains the settings the tab holds."""
     server = StreamlitServer()
     url = server.start()
     context = browser.new_context(viewport=VIEWPORT)
@@ -23,23 +75,21 @@ def test_a_run_cut_off_by_its_server_says_where_it_stopped_and_the_reconnected_t
         instrument(page)
         page.goto(f"{url}/?n=1000000&steps=1000")
         wait_for_trained(page, RUN_MS)
-        before = read(page)["run"]
-        thumb = page.locator(".st-key-lr").get_by_role("slider").first
-        thumb.focus()
-        page.keyboard.press("ArrowRight")
-        page.wait_for_function(
-            f"""(other) => {{ const r = document.querySelector('.gtl-view');
-                  return r.dataset.run !== other && r.dataset.step !== 'start' && ({RUNNING})(); }}""",
-            arg=before, timeout=RUN_MS,
-        )  # fmt: skip
+        run = press_and_wait_for_training(page)
         server.stop()
-        page.wait_for_function("() => document.querySelector('.gtl-view').dataset.state === 'stopped'")
+        # whichever the chart hears of first: the worker's end (through the server's last message) or the
+        # lost connection; either way it says the run did not finish, and it never claims success
+        page.wait_for_function(
+            """() => document.querySelector('.gtl-view').dataset.state === 'stopped'
+                     || document.querySelector('.gtl-status').dataset.kind === 'error'"""
+        )
         cut = read(page)
-        assert cut["kind"] == "warning" and cut["status"].startswith("Stopped at step ")
-        assert int(cut["status"].split()[3].rstrip(",").replace(",", "")) < 1000
+        assert cut["run"] == run and cut["kind"] in ("warning", "error")
+        assert cut["status"].startswith("Stopped at step ") or "training process stopped" in cut["status"]
         server = StreamlitServer(port=server.port)
         server.start()
-        view = wait_done(page, other_than=cut["run"], timeout=RUN_MS)
+        view = wait_done(page, other_than=run, timeout=RUN_MS)
+        thumb = page.locator(".st-key-lr").get_by_role("slider").first
         shown_lr = float(thumb.get_attribute("aria-valuetext"))
         assert shown_lr in (0.02, LR_STOPS[LR_STOPS.index(0.02) + 1])  # the tab kept or reset the slider
         settings = SLOW.changed(lr=shown_lr)

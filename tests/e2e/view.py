@@ -98,7 +98,7 @@ def engine(settings: Settings):
 
 
 def sample(data, max_points: int = 5000, seed: int = 0):
-    """The points the page draws (view_model.sample_points)."""
+    """The points the page draws (view_model.drawn)."""
     if data.n <= max_points:
         return data.x, data.y
     idx = np.sort(np.random.default_rng(seed).choice(data.n, size=max_points, replace=False))
