@@ -16,4 +16,3 @@ def test_ci_runs_the_readme_test_command():
     command = readme_block_after("## Run the tests")
     ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
     assert command in ci_lines
-

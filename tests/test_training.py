@@ -108,6 +108,25 @@ def test_a_worker_that_dies_fails_its_job_clearly_and_the_next_job_gets_a_new_wo
         svc.close()
 
 
+def test_a_worker_idle_for_a_while_over_its_softer_limit_is_replaced_then_not_before():
+    svc = TrainingService(recycle_mb=10_000, idle_mb=1, idle_s=1.5)  # any worker is over 1 MB
+    try:
+        assert wait_until_ready(svc, 120)
+        first = svc.worker_pid()
+        drain(svc.submit(Settings()))
+        time.sleep(0.5)
+        drain(svc.submit(Settings(lr=0.1)))  # work within the idle time: the timer starts again
+        time.sleep(1.0)
+        assert svc.worker_pid() == first and svc.restarts == 0
+        deadline = time.monotonic() + 30
+        while svc.worker_pid() == first and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert svc.worker_pid() != first and svc.restarts == 1
+        np.testing.assert_array_equal(drain(svc.submit(Settings(lr=0.1))), engine(Settings(lr=0.1)))
+    finally:
+        svc.close()
+
+
 def test_an_idle_worker_over_its_memory_limit_is_replaced_and_keeps_training():
     svc = TrainingService(recycle_mb=1)  # any real worker is over 1 MB: recycled after each job
     try:
