@@ -138,7 +138,7 @@ def run_chart(settings: Settings, chosen: Chosen, service: TrainingService) -> N
     background = view_model.background(settings, data, chosen.analysis, chosen.points, _plotly_chunk())
     shown: ShownRun | None = st.session_state.get(RUN)
     again = st.session_state.get(AGAIN, False)
-    problem = texts.budget_problem(settings.changed(n=data.n) if settings.data != "generator" else settings)
+    problem = texts.budget_problem(settings, data.n)
     if problem is not None:
         refused = f"refused-{background['key']}-{settings.steps}"
         status = texts.Status("error", problem).to_dict()

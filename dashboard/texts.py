@@ -12,9 +12,13 @@ import numpy as np
 from linreg_core.analysis import Analysis
 from linreg_core.settings import Settings
 
-# Points × updates one page run may cost. At n = 1,000,000 a step takes ~1.3 ms on this 2-core machine,
-# so the largest accepted run (1e6 points × 3,001 updates) trains in about 4 s; see README "Work budget".
+# What one page run may cost, in point-updates of plain full-batch gradient descent: ~1.23 ms per million
+# on this 2-core machine, so the largest accepted run trains in about 3.7 s (4 to 5 s beside the page's
+# own work); see README "Work budget". Other kinds of run cost more per point-update (measured at
+# n = 1,000,000): another optimizer ×1.1, mini-batches +0.8 (a full pass for the loss besides the
+# batch's), a hold-out +1.2 (the held-out loss each step).
 WORK_BUDGET = 3_001_000_000
+COST_OTHER_OPTIMIZER, COST_MINI_BATCH, COST_HOLD_OUT = 0.1, 0.8, 1.2
 CONVERGED_GAP = 1e-3  # a run within 0.1% of the optimum loss has converged, as far as the eye can tell
 
 
@@ -38,18 +42,31 @@ def number(value: float) -> str:
     return f"{value:,.0f}" if 1e4 <= abs(value) < 1e12 else f"{value:.4g}"
 
 
-def budget_problem(settings: Settings) -> str | None:
-    """Why the page will not train these settings (too much work for a shared server), or None."""
+def cost_factor(settings: Settings, n: int) -> float:
+    """How much one point-update of this kind of run costs, against plain full-batch gradient descent."""
+    factor = 1.0
+    if settings.optimizer != "gd":
+        factor += COST_OTHER_OPTIMIZER
+    if 0 < settings.batch_size < n:
+        factor += COST_MINI_BATCH
+    if settings.test_fraction > 0:
+        factor += COST_HOLD_OUT
+    return factor
+
+
+def budget_problem(settings: Settings, n: int) -> str | None:
+    """Why the page will not train these settings on `n` points (too much work for a shared server), or None."""
     updates = settings.steps + 1
-    work = settings.n * updates
-    if work <= WORK_BUDGET:
+    factor = cost_factor(settings, n)
+    if n * updates * factor <= WORK_BUDGET:
         return None
-    max_steps = WORK_BUDGET // settings.n - 1
-    max_n = WORK_BUDGET // updates
+    max_steps = int(WORK_BUDGET / (n * factor)) - 1
+    max_n = int(WORK_BUDGET / (updates * factor))
+    kind = "" if factor == 1 else f" (this kind of run costs {factor:.1f}× a plain full-batch step)"
+    lower = f"Lower steps to {max_steps:,} or n to {max_n:,}" if max_steps >= 0 else f"Lower n to {max_n:,}"
     return (
-        f"{settings.n:,} points × {updates:,} updates is more than this shared server trains for one visitor "
-        f"(at most {WORK_BUDGET:,.0f} point-updates, about 4 s). Lower steps to {max_steps:,} or n to {max_n:,}; "
-        "the command line has no such limit."
+        f"{n:,} points × {updates:,} updates is more than this shared server trains for one visitor{kind}: "
+        f"it allows about 4 s of training. {lower}; the command line has no such limit."
     )
 
 

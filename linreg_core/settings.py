@@ -425,7 +425,7 @@ def _lenient(name: str, raw: str, kind: type, default: Any, k: Knob) -> tuple[An
     if kind is float and clamped != 0 and abs(clamped) < FLOAT32_TINY:
         clamped = k.lo if k.lo is not None and k.lo > 0 else 0.0
     if clamped != value:
-        nearest = format_value(clamped)
+        nearest = _num(clamped) if kind is int else format_value(clamped)
         return clamped, f"is outside {_num(k.lo)} to {_num(k.hi)}; the nearest allowed value {nearest} was used."
     return value, None
 

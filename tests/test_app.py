@@ -170,7 +170,7 @@ def test_a_run_over_the_work_budget_is_refused_with_what_to_lower():
     assert [m["kind"] for m in sent] == ["view", "background", "header"]  # no feed: nothing trained
     status = sent[2]["status"]
     assert status["kind"] == "error"
-    assert status["text"] == texts.budget_problem(Settings(n=1_000_000, steps=10_000))
+    assert status["text"] == texts.budget_problem(Settings(n=1_000_000, steps=10_000), 1_000_000)
     assert "Lower steps to 3,000 or n to 300,069" in status["text"]
 
 

@@ -132,7 +132,7 @@ def test_data_key_changes_with_the_points_not_with_training():
 @pytest.mark.parametrize(
     "param, values, used, notice",
     [
-        ("n", ["1e308"], MAX_N, "n is outside 1 to 1,000,000; the nearest allowed value 1000000 was used."),
+        ("n", ["1e308"], MAX_N, "n is outside 1 to 1,000,000; the nearest allowed value 1,000,000 was used."),
         ("n", ["-4"], 1, "nearest allowed value 1 was used"),
         ("n", ["nan"], 100, "n must be a finite number; the default 100 was used."),
         ("lr", ["inf"], 0.02, "lr must be a finite number"),
