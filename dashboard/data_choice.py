@@ -15,6 +15,7 @@ import streamlit as st
 from linreg_core.analysis import Analysis, analyse
 from linreg_core.data import SOURCE_TITLES, CsvTable, DataError, Dataset, dataset_from_table, load, read_csv
 from linreg_core.settings import Settings
+from linreg_core.theory import RunTheory, prepared_analyses, theory
 
 from . import memory
 from .controls import escape_markdown
@@ -33,8 +34,9 @@ class Chosen:
     data: Dataset | None
     analysis: Analysis | None
     identity: str  # changes whenever the points do (for uploads: the file's digest and the two columns)
-    problem: str | None = None
+    problem: str | None = None  # why there are no points: a prompt, or (error=True) what is wrong with the file
     uploaded: bool = False
+    error: bool = False
     points: Drawn | None = None  # what the chart draws of them
 
 
@@ -54,6 +56,27 @@ def _analysed(data_key: tuple) -> Analysis:
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _drawn(data_key: tuple) -> Drawn:
     return drawn(_made(data_key))
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _prepared(data_key: tuple, test_fraction: float, standardize: bool, seed: int) -> tuple:
+    settings = Settings(**dict(data_key), test_fraction=test_fraction, standardize=standardize, shuffle_seed=seed)
+    return prepared_analyses(_made(data_key), settings, _analysed(data_key))
+
+
+def theory_for(chosen: Chosen, settings: Settings) -> RunTheory:
+    """The run's theory (see linreg_core.theory): its hold-out and scaling, worked out once per data set
+    and choice of them, then the bound and rates of its optimizer and rate."""
+    split = (settings.test_fraction, settings.standardize, settings.shuffle_seed)
+    if chosen.uploaded:
+        memo = st.session_state.get("csv-prepared")
+        if memo is None or memo[0] != (chosen.identity, split):
+            memo = ((chosen.identity, split), prepared_analyses(chosen.data, settings, chosen.analysis))
+            st.session_state["csv-prepared"] = memo
+        parts = memo[1]
+    else:
+        parts = _prepared(settings.data_key(), *split)
+    return theory(chosen.data, settings, parts)
 
 
 def title_of(key: str) -> str:
@@ -100,7 +123,7 @@ def choose(settings: Settings) -> Chosen:
         return Chosen(None, None, "csv:none", "Choose a CSV file in the sidebar to fit your own points.", True)
     digest, table = cached
     if isinstance(table, str):
-        return Chosen(None, None, f"csv:{digest}", table, True)
+        return Chosen(None, None, f"csv:{digest}", table, True, error=True)
     x_col, y_col = st.session_state.get(X_COL), st.session_state.get(Y_COL)
     identity = f"csv:{digest}:{x_col}:{y_col}"
     memo = st.session_state.get("csv-chosen")
@@ -110,7 +133,7 @@ def choose(settings: Settings) -> Chosen:
         data = dataset_from_table(table, x_col, y_col)
         chosen = Chosen(data, analyse(data), identity, uploaded=True, points=drawn(data))
     except DataError as e:
-        chosen = Chosen(None, None, identity, str(e), True)
+        chosen = Chosen(None, None, identity, str(e), True, error=True)
     st.session_state["csv-chosen"] = chosen
     return chosen
 

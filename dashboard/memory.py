@@ -9,17 +9,23 @@ these do nothing.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 import gc
+import sys
 
 M_MMAP_THRESHOLD = -3  # glibc's mallopt() parameter numbers
 M_ARENA_MAX = -8
 MMAP_THRESHOLD = 1 << 20  # blocks this large get pages of their own, returned to the system when freed
 
 
+@functools.cache
 def _libc():
+    """The C library this process runs on (Linux only). Not ctypes.util.find_library: it runs a
+    subprocess, and a fork of a server this size counts twice against its memory while it lasts."""
+    if not sys.platform.startswith("linux"):
+        return None
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return ctypes.CDLL(None)
     except OSError:
         return None
 

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from linreg_core.settings import Settings
+from linreg_core.settings import Settings, knobs
+from linreg_core.theory import RunTheory
 
-from . import controls, data_choice, memory, texts, view_model
+from . import controls, data_choice, downloads, memory, texts, view_model
 from .data_choice import Chosen
 from .run_view import Feed, mount, plotly_chunk
 from .training import Job, TrainingService
@@ -87,16 +88,19 @@ def controls_sidebar() -> tuple[Settings, Chosen]:
 def _lr_extras(where, values: dict) -> None:
     """Under the learning rate: where it sits for this data, and quick choices on either side of the
     critical rate (a slider grid cannot land just above it)."""
-    probe = Settings.from_mapping(values)
-    info = data_choice.choose(probe).analysis
-    if info is None:
+    # the settings drawn further down (the optimizer, the scaling) hold their last values in session state
+    later = {name: st.session_state[name] for name, *_ in knobs() if name in st.session_state}
+    probe = Settings.from_mapping({**later, **values})
+    chosen = data_choice.choose(probe)
+    if chosen.data is None:
         return
-    where.caption(texts.stability_note(info, probe.lr))
-    picks = {
-        "best": info.best_lr,
-        "critical × 0.95": 0.95 * info.critical_lr,
-        "critical × 1.05": 1.05 * info.critical_lr,
-    }
+    t = data_choice.theory_for(chosen, probe)
+    where.caption(texts.stability_note(t))
+    if t.bound.lr is None:
+        return
+    picks = {"critical × 0.95": 0.95 * t.bound.lr, "critical × 1.05": 1.05 * t.bound.lr}
+    if probe.optimizer == "gd":
+        picks = {"best": t.fit.best_lr, **picks}
     row = where.container(horizontal=True, gap="small")
     for label, rate in picks.items():
         rate = min(max(float(f"{rate:.4g}"), 1e-4), 10.0)  # within the setting's range
@@ -119,37 +123,44 @@ def url_notices() -> None:
         )
 
 
-def about_data(chosen: Chosen) -> None:
+def about_data(settings: Settings, chosen: Chosen) -> RunTheory | None:
+    """What the points are and what theory says of this run on them (None while there are no points)."""
     data_choice.describe(chosen)
-    if chosen.analysis is not None and chosen.data is not None:
-        note = texts.scaling_note(chosen.data, chosen.analysis)
-        if note:
-            st.info(note, icon=":material/straighten:")
+    if chosen.data is None:
+        return None
+    t = data_choice.theory_for(chosen, settings)
+    note = texts.scaling_note(chosen.data, t)
+    if note:
+        st.info(note, icon=":material/straighten:")
+    return t
 
 
-def run_chart(settings: Settings, chosen: Chosen, service: TrainingService) -> None:
+def run_chart(settings: Settings, chosen: Chosen, t: RunTheory | None, service: TrainingService) -> None:
     """The run chart: the visitor's current run, trained and streamed now if it is not the one shown."""
     data = chosen.data
     if data is None:
-        st.info(chosen.problem or "No data.", icon=":material/upload_file:")
+        if chosen.error:  # a file's own words (its name): escaped, never markup
+            st.error(controls.escape_markdown(chosen.problem), icon=":material/error:")
+        else:
+            st.info(chosen.problem or "No data.", icon=":material/upload_file:")
         return
     mount()
     feed = Feed()
-    background = view_model.background(settings, data, chosen.analysis, chosen.points, _plotly_chunk())
+    background = view_model.background(settings, data, t.train, chosen.points, _plotly_chunk())
     shown: ShownRun | None = st.session_state.get(RUN)
     again = st.session_state.get(AGAIN, False)
     problem = texts.budget_problem(settings, data.n)
     if problem is not None:
         refused = f"refused-{background['key']}-{settings.steps}"
         status = texts.Status("error", problem).to_dict()
-        feed.show(background, view_model.header(refused, settings, chosen.analysis, background["key"], None,
+        feed.show(background, view_model.header(refused, settings, t.bound.lr, background["key"], None,
                                                 status=status))  # fmt: skip
         return
     if shown is not None and shown.settings == settings and shown.data_identity == chosen.identity and not again:
-        feed.show(background, view_model.header(shown.run_id, settings, chosen.analysis, background["key"],
+        feed.show(background, view_model.header(shown.run_id, settings, t.bound.lr, background["key"],
                   shown.columns, status=shown.status.to_dict(), records=shown.values))  # fmt: skip
         return
-    _train(settings, chosen, service, feed, background)
+    _train(settings, chosen, t, service, feed, background)
 
 
 def _trace(event: str, run: str) -> None:
@@ -170,8 +181,10 @@ def _settle() -> None:
         _checkpoint()
 
 
-def _train(settings: Settings, chosen: Chosen, service: TrainingService, feed: Feed, background: dict) -> None:
-    data, info = chosen.data, chosen.analysis
+def _train(
+    settings: Settings, chosen: Chosen, t: RunTheory, service: TrainingService, feed: Feed, background: dict
+) -> None:
+    data = chosen.data
     _settle()
     st.session_state[STARTED] = time.monotonic()
     previous: Job | None = st.session_state.get(JOB)
@@ -180,9 +193,9 @@ def _train(settings: Settings, chosen: Chosen, service: TrainingService, feed: F
     job = service.submit(settings, data if chosen.uploaded else None)
     st.session_state[JOB] = job
     _trace("submitted", job.id)
-    warning = texts.live_warning(info, settings.lr)
+    warning = texts.live_warning(t)
     waiting = None if service.ready else "Starting TensorFlow (a few seconds, once per server)…"
-    header = view_model.header(job.id, settings, info, background["key"], service.columns, waiting=waiting,
+    header = view_model.header(job.id, settings, t.bound.lr, background["key"], service.columns, waiting=waiting,
                                warning=warning.to_dict() if warning else None)  # fmt: skip
     feed.show(background, header)
     _trace("mounted", job.id)
@@ -212,17 +225,24 @@ def _train(settings: Settings, chosen: Chosen, service: TrainingService, feed: F
         outcome = job.outcome
         if not complete:
             job.cancel()
-        status = _status(settings, chosen, values, outcome, stopped=not complete)
+        status = _status(t, values, outcome, stopped=not complete)
         st.session_state[RUN] = ShownRun(job.id, settings, chosen.identity, values, columns, status)
     feed.send(view_model.ending(job.id, status.to_dict()))
 
 
-def _status(settings: Settings, chosen: Chosen, values, outcome, *, stopped: bool) -> texts.Status:
+def _status(t: RunTheory, values, outcome, *, stopped: bool) -> texts.Status:
     if outcome is not None and outcome.kind == "error":
         return texts.Status("error", f"Training failed: {outcome.message}.")
     divergence = outcome.divergence if outcome is not None else None
-    start = float(chosen.analysis.moments.loss(settings.init_w0, settings.init_w1))
-    return texts.run_status(settings, chosen.analysis, values, divergence, start, stopped=stopped)
+    return texts.run_status(t, values, divergence, stopped=stopped)
+
+
+def take_home(settings: Settings, chosen: Chosen, t: RunTheory | None) -> None:
+    """Downloads of the run shown, once it is the current settings' finished run."""
+    shown: ShownRun | None = st.session_state.get(RUN)
+    if chosen.data is None or shown is None or shown.settings != settings or shown.data_identity != chosen.identity:
+        return
+    downloads.offer(settings, chosen.data, t.train, shown.values, shown.columns)
 
 
 def share(settings: Settings) -> None:

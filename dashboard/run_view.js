@@ -478,7 +478,13 @@ class RunView {
     if (!app) return;
     const training = () =>
       app.getAttribute("data-test-script-state") === "running" && app.getAttribute("data-test-connection-state") === "CONNECTED";
+    const connected = () => app.getAttribute("data-test-connection-state") === "CONNECTED";
+    let wasConnected = connected();
     this.observer = new MutationObserver(() => {
+      // back from a lost connection (a restarted server, a network blip) with a run cut short: train again
+      // (the new session has no run of its own yet, and would otherwise wait for the visitor's next input)
+      if (connected() && !wasConnected && this.cutShort() && this.retry) this.retry("retry", Date.now());
+      wasConnected = connected();
       clearTimeout(this.stopTimer);
       if (!training() && this.store && !this.store.done) {
         const run = this.runId;
@@ -491,6 +497,13 @@ class RunView {
       }
     });
     this.observer.observe(app, { attributes: true, attributeFilter: ["data-test-script-state", "data-test-connection-state"] });
+  }
+
+  // A run that did not finish: cut off while training, or ended by the training process going away.
+  cutShort() {
+    if (!this.store) return false;
+    if (!this.store.done) return true;
+    return this.store.status && this.store.status.kind === "error" && /training process/.test(this.store.status.text);
   }
 
   // ---- drawing ----
@@ -844,12 +857,13 @@ function deliver() {
 }
 window.__gtlDeliver = deliver;
 
-export default function ({ data, parentElement }) {
+export default function ({ parentElement, setTriggerValue }) {
   let view = parentElement.__gtlView;
   if (!view || view.dead) {
     view = new RunView(parentElement);
     parentElement.__gtlView = view;
   }
+  view.retry = setTriggerValue;
   deliver(); // messages that arrived before this module loaded
   view.follow();
   return () => view.destroy();

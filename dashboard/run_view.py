@@ -43,7 +43,12 @@ def plotly_chunk() -> str | None:
 
 
 def mount() -> None:
-    _view(data={"kind": "view"}, key=KEY)
+    # the chart asks for a rerun ("retry") when it reconnects with a run cut short; the rerun is the point
+    _view(data={"kind": "view"}, key=KEY, on_retry_change=_rerun_only)
+
+
+def _rerun_only() -> None:
+    pass
 
 
 class Feed:

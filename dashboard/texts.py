@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linreg_core.analysis import Analysis
 from linreg_core.settings import Settings
+from linreg_core.theory import RunTheory
 
 # What one page run may cost, in point-updates of plain full-batch gradient descent: ~1.23 ms per million
 # on this 2-core machine, so the largest accepted run trains in about 3.7 s (4 to 5 s beside the page's
@@ -70,62 +70,83 @@ def budget_problem(settings: Settings, n: int) -> str | None:
     )
 
 
-def stability_note(analysis: Analysis, lr: float) -> str:
-    """One line under the learning-rate control: where this rate sits against the data's limits."""
-    if lr >= analysis.critical_lr:
+OPTIMIZER_NAMES = {"gd": "gradient descent", "momentum": "heavy-ball momentum", "nesterov": "Nesterov momentum",
+                   "rmsprop": "RMSProp", "adam": "Adam"}  # fmt: skip
+BOUND_FORMULA = {"gd": "2/λmax", "momentum": "2(1+β)/λmax", "nesterov": "2(1+β)/((1+2β)λmax)"}
+
+
+def stability_note(t: RunTheory) -> str:
+    """Under the learning-rate control: where this rate sits against the bound of this optimizer on this data."""
+    s, name = t.settings, OPTIMIZER_NAMES[t.settings.optimizer]
+    if t.bound.lr is None:
+        return f"No simple stability bound is known for {name}: too large a rate makes it hover around the optimum."
+    formula = BOUND_FORMULA[s.optimizer]
+    factor = t.factor()
+    if t.diverges:
         verdict = "diverges: the loss will grow"
-    elif analysis.convergence_factor(lr) > 0.999:
-        verdict = "converges slowly"
+    elif factor is not None and factor > 0.999:
+        verdict = f"converges slowly (the gap to the optimum shrinks {factor:.4f}× a step)"
     else:
-        verdict = "converges"
+        verdict = f"converges (the distance to the optimum shrinks {factor:.3g}× a step)"
+    best = f"; fastest: **{t.fit.best_lr:.4g}**" if s.optimizer == "gd" else ""
     return (
-        f"Critical rate for this data: **{analysis.critical_lr:.4g}** (2/λmax); fastest: "
-        f"**{analysis.best_lr:.4g}**. At {lr:g} gradient descent {verdict}."
+        f"Stable below **{t.bound.lr:.4g}** ({formula}){best}; condition number {t.fit.condition_number:,.3g}. "
+        f"At {s.lr:g} {name} {verdict}."
     )
 
 
-def scaling_note(data, analysis: Analysis) -> str | None:
+def scaling_note(data, t: RunTheory) -> str | None:
     """Why gradient descent crawls on this data, when it does: x far from 0 couples slope and intercept."""
-    if analysis.condition_number < 100:
+    raw = t.train.condition_number
+    if t.prepared.standardised:
+        if raw < 100:
+            return None
+        return (
+            f"x is standardised for training (centred on {t.prepared.shift:.3g}, divided by {t.prepared.scale:.3g}): "
+            f"the condition number drops from {raw:,.0f} to {t.fit.condition_number:.3g}, and the stable rate rises "
+            f"from {2 / t.train.lambda_max:.3g} to {2 / t.fit.lambda_max:.3g}. The weights are shown in x's own units."
+        )
+    if raw < 100:
         return None
     return (
         f"x sits far from 0 here (mean {data.x_mean:.3g}, spread {data.x_std:.3g}), so the slope and the intercept "
-        f"pull against each other: the loss is a long narrow valley (condition number "
-        f"{analysis.condition_number:,.0f}). Any rate above {analysis.critical_lr:.3g} diverges, and at safe "
-        "rates the intercept crawls. Standardising x (centre it, divide by its spread) removes the coupling."
+        f"pull against each other: the loss is a long narrow valley (condition number {raw:,.0f}). Any rate above "
+        f"{t.fit.critical_lr:.3g} diverges, and at safe rates the intercept crawls. Turn on *standardise x* "
+        "(centre x, divide by its spread) to remove the coupling."
     )
 
 
-def live_warning(analysis: Analysis, lr: float) -> Status | None:
+def live_warning(t: RunTheory) -> Status | None:
     """Said while a run trains, before its numbers show it."""
-    if lr >= analysis.critical_lr:
+    if t.diverges:
+        formula = BOUND_FORMULA[t.settings.optimizer]
         return Status(
             "error",
-            f"Diverging: {lr:g} is at or above this data's critical rate {analysis.critical_lr:.4g} (2/λmax), "
+            f"Diverging: {t.settings.lr:g} is at or above this run's stability bound {t.bound.lr:.4g} ({formula}), "
             "so the loss will grow.",
         )
     return None
 
 
 def run_status(
-    settings: Settings,
-    analysis: Analysis,
-    values: np.ndarray,
-    divergence: tuple[int, str] | None,
-    start_loss: float,
-    *,
-    stopped: bool = False,
+    t: RunTheory, values: np.ndarray, divergence: tuple[int, str] | None, *, stopped: bool = False
 ) -> Status:
     """How a run ended, from its records (`values`: rows of loss, w0, w1, …; loss in column 0)."""
+    settings, analysis, start_loss = t.settings, t.train, t.start_loss()
     total = settings.steps + 1
     rows = len(values)
     losses = values[:, 0] if rows else np.empty(0)
     grew = rows > 0 and losses[-1] > start_loss
-    if divergence is not None or grew or settings.lr >= analysis.critical_lr:
-        bound = (
-            f"This data is stable only for rates below {analysis.critical_lr:.4g} (2/λmax); you chose "
-            f"{settings.lr:g}. The fastest stable rate is {analysis.best_lr:.4g}."
-        )
+    if divergence is not None or grew or t.diverges:
+        if t.bound.lr is None:
+            bound = f"No simple stability bound is known for {OPTIMIZER_NAMES[settings.optimizer]}; try a smaller rate."
+        else:
+            bound = (
+                f"This run is stable only for rates below {t.bound.lr:.4g} ({BOUND_FORMULA[settings.optimizer]}); "
+                f"you chose {settings.lr:g}."
+            )
+            if settings.optimizer == "gd":
+                bound += f" The fastest stable rate is {t.fit.best_lr:.4g}."
         # the step where the loss turned up: the first record after the lowest loss, the start included
         turn = int(np.argmin(np.concatenate([[start_loss], losses])))
         if divergence is not None:
@@ -158,6 +179,10 @@ def run_status(
         above = f"{final / star:,.0f} times the optimum {star:.4g}"
     return Status(
         "info",
-        f"Not there yet: after {plural(total, 'update')} the loss is {number(final)}, {above}. More steps, or a rate "
-        f"nearer the fastest {analysis.best_lr:.4g}, get closer.",
+        f"Not there yet: after {plural(total, 'update')} the loss is {number(final)}, {above}. "
+        + (
+            f"More steps, or a rate nearer the fastest {t.fit.best_lr:.4g}, get closer."
+            if settings.optimizer == "gd"
+            else "More steps, or another rate, get closer."
+        ),
     )

@@ -93,6 +93,7 @@ def background(
     settings: Settings, data: Dataset, analysis: Analysis, points: Drawn | None = None, plotly: str | None = None
 ) -> dict[str, Any]:
     """What the chart draws once per data set and axes: the points, the reference lines and the ranges.
+    `analysis` is of the points the run trains on (a hold-out taken out), in the data's own units.
 
     Its `key` names it: a header says which background its run is drawn on, and a message identical to
     one the browser already has travels as a reference, so a new learning rate resends none of it.
@@ -121,7 +122,7 @@ def background(
 def header(
     run_id: str,
     settings: Settings,
-    analysis: Analysis,
+    bound: float | None,
     background_key: str,
     columns: Sequence[str] | None,
     *,
@@ -140,7 +141,7 @@ def header(
         "total": settings.steps + 1,
         "columns": list(columns) if columns else None,
         "lr": settings.lr,
-        "critical_lr": analysis.critical_lr,
+        "bound": bound,  # the run's largest stable rate, None when none is known
         "status": status,
         "waiting": waiting,
         "warning": warning,

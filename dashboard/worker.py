@@ -63,6 +63,9 @@ def _hand_back_memory() -> float | None:
 class _Job:
     def __init__(self, job_id: str, blocks: Iterator[Any], run: Any) -> None:
         self.id, self.blocks, self.run = job_id, blocks, run
+        self.chunks = 0
+        # which XLA program its first chunk compiles (or finds compiled): one per program and n
+        self.program = (run.blog_step, run.data.n)
 
 
 def serve(conn: Connection) -> None:
@@ -85,6 +88,7 @@ def serve(conn: Connection) -> None:
     datasets: OrderedDict[tuple, Any] = OrderedDict()
     jobs: dict[str, _Job] = {}
     turns: deque[str] = deque()
+    compiled: set[tuple] = set()
 
     def dataset(settings: Settings, given: Any):
         if given is not None:  # uploaded points travel with the job; generated ones are made here
@@ -134,6 +138,10 @@ def serve(conn: Connection) -> None:
             job = jobs[turns[0]]
             turns.rotate(-1)
             _step(conn, job, jobs, turns)
+            job.chunks += 1
+            if job.chunks == 1 and job.program not in compiled:
+                compiled.add(job.program)
+                _hand_back_memory()  # XLA's compiler has just freed ~60 MB: give it back before the next job
             if not jobs:
                 conn.send(("idle", _hand_back_memory()))
 

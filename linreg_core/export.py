@@ -128,7 +128,8 @@ def reproduce_script(settings: Settings, dataset: Dataset) -> str:
     ])  # fmt: skip
 
 
-def _check_reproducible(settings: Settings, dataset: Dataset) -> None:
+def unsupported(settings: Settings, dataset: Dataset) -> str | None:
+    """Why `reproduce_script` cannot rerun these settings, or None (cheap: no pass over the points)."""
     beyond = []
     if getattr(settings, "optimizer", "gd") != "gd":
         beyond.append(f"the {settings.optimizer} optimizer")
@@ -139,10 +140,16 @@ def _check_reproducible(settings: Settings, dataset: Dataset) -> None:
     if getattr(settings, "standardize", False):
         beyond.append("standardised x")
     if beyond:
-        raise ExportError(
-            "the script reruns plain gradient descent on all the raw points, as the blog does; this run uses "
-            + " and ".join(beyond)
+        return "the script reruns plain gradient descent on all the raw points, as the blog does; this run uses " + (
+            " and ".join(beyond)
         )
+    return None
+
+
+def _check_reproducible(settings: Settings, dataset: Dataset) -> None:
+    reason = unsupported(settings, dataset)
+    if reason:
+        raise ExportError(reason)
     if settings.data == "generator":
         again = linear_like(settings)
         if not (np.array_equal(again.x, dataset.x) and np.array_equal(again.y, dataset.y)):

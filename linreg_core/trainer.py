@@ -225,8 +225,13 @@ _train_chunk.get_concrete_function(
 
 
 _blog_chunk.get_concrete_function(
-    tf.TensorSpec([None], tf.float32), tf.TensorSpec([None], tf.float32), tf.Variable(0.0), tf.Variable(0.0),
-    tf.TensorSpec([], tf.float32), _INT, tf.TensorSpec([], tf.float32),
+    tf.TensorSpec([None], tf.float32),
+    tf.TensorSpec([None], tf.float32),
+    tf.Variable(0.0),
+    tf.Variable(0.0),
+    tf.TensorSpec([], tf.float32),
+    _INT,
+    tf.TensorSpec([], tf.float32),
 )
 PROGRAMS = (_blog_chunk, _train_chunk)
 

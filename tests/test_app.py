@@ -93,7 +93,7 @@ def test_the_background_carries_the_data_and_analysis_of_its_own_settings(app):
     np.testing.assert_array_equal(decode(head["points"]["x"]), data.x)
     np.testing.assert_array_equal(decode(head["points"]["y"]), data.y)
     assert head["optimum"] == [info.w0_star, info.w1_star] and head["loss_star"] == info.loss_star
-    assert head["true"] == [3.0, 4.0] and shown_run(app)["header"]["critical_lr"] == info.critical_lr
+    assert head["true"] == [3.0, 4.0] and shown_run(app)["header"]["bound"] == info.critical_lr
     assert all(math.isfinite(v) for v in head["x_range"] + head["y_range"])
 
 
@@ -228,3 +228,116 @@ def test_two_visitors_with_different_links_each_get_their_own_run():
     assert_same_run(shown_run(a), Settings(lr=0.1))
     assert_same_run(shown_run(b), Settings(lr=0.05, w0=-1.0))
     assert shown_run(a)["header"]["run"] != shown_run(b)["header"]["run"]
+
+
+# ---- data sources, uploads, downloads ------------------------------------------------------------------
+
+
+def engine_on(data, settings: Settings):
+    from linreg_core.trainer import TrainingRun
+
+    return np.concatenate([b.values for b in TrainingRun(data, settings).blocks()])
+
+
+@pytest.mark.parametrize("key", ["anscombe-2", "iris", "hubble"])
+def test_a_bundled_data_set_trains_on_its_own_points_and_hides_the_generators_controls(key):
+    from linreg_core.data import bundled
+
+    at = visit({"data": key, "lr": "0.001", "steps": "300"})
+    shown = shown_run(at)
+    data = bundled(key)
+    np.testing.assert_array_equal(
+        shown["values"][:, :3], engine_on(data, Settings(data=key, lr=0.001, steps=300))[:, :3]
+    )
+    assert shown["background"]["labels"] == [data.x_label, data.y_label] and shown["background"]["true"] is None
+    np.testing.assert_array_equal(decode(shown["background"]["points"]["x"]), data.x)
+    keys = {w.key for w in at.slider} | {w.key for w in at.select_slider} | {w.key for w in at.radio}
+    assert not keys & {"n", "w0", "w1", "noise", "noise_kind"}
+    assert any(data.x_label in c.value.replace("\\", "") for c in at.caption)  # named with what x means
+
+
+def test_tips_says_why_scaling_matters():
+    at = visit({"data": "tips", "lr": "0.001", "steps": "100"})
+    (note,) = [i for i in at.info if "x sits far from 0" in i.value]
+    from linreg_core.data import bundled
+
+    info = analyse(bundled("tips"))
+    assert f"{info.condition_number:,.0f}" in note.value and f"{info.critical_lr:.3g}" in note.value
+
+
+CSV = b"hours,score,name\n1,52,a\n2,55.5,b\n3,61,c\n4,63.2,d\n5,70.1,e\n6,71.9,f\n"
+
+
+def test_an_uploaded_csv_trains_to_its_least_squares_line_and_stays_in_its_session():
+    at = visit({"data": "csv", "lr": "0.05", "steps": "5000"})
+    assert any("Choose a CSV file" in i.value for i in at.info) and not messages(at)
+    at.file_uploader(key="csv-upload").upload("scores.csv", CSV, "text/csv").run()
+    assert not at.exception
+    assert at.selectbox(key="csv-x").value == "hours" and at.selectbox(key="csv-y").value == "score"
+    shown = shown_run(at)
+    x, y = np.array([1, 2, 3, 4, 5, 6.0]), np.array([52, 55.5, 61, 63.2, 70.1, 71.9])
+    (slope, intercept), *_ = np.linalg.lstsq(np.column_stack([x, np.ones_like(x)]), y, rcond=None)
+    assert shown["values"][-1, 1] == pytest.approx(slope, abs=2e-3)
+    assert shown["values"][-1, 2] == pytest.approx(intercept, abs=1e-2)
+    assert dict(at.query_params)["data"] == "csv" and "hours" not in str(dict(at.query_params))
+    other = visit({"data": "csv"})  # another visitor with the same link: no file, no run
+    assert any("Choose a CSV file" in i.value for i in other.info) and not messages(other)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "is empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "is a PNG image, not a CSV file"),
+        (b"x,y\n", "has a header row (x, y) but no rows of numbers"),
+        (b"x,y\n1,2\n", "only 1 usable row"),
+        (b"x,y\n2,1\n2,3\n2,5\n", "so the slope is undefined"),
+        (b"name,city\nann,rome\nbob,oslo\n", "needs 2 columns of numbers"),
+    ],
+)
+def test_a_bad_upload_gets_its_message_and_nothing_breaks(content, message):
+    at = visit({"data": "csv"})
+    at.file_uploader(key="csv-upload").upload("bad.csv", content).run()
+    assert not at.exception
+    (error,) = at.error
+    assert message in error.value.replace("\\", ""), error.value
+    assert not messages(at)  # no chart of another data set in its place
+
+
+def test_a_file_name_with_markup_is_shown_as_text():
+    at = visit({"data": "csv"})
+    at.file_uploader(key="csv-upload").upload("<b>x</b>*y*.csv", b"").run()
+    (error,) = at.error
+    assert "\\<b\\>x\\</b\\>\\*y\\*" in error.value  # every markup character escaped
+
+
+def test_downloads_hold_the_run_the_page_showed():
+    import csv as csvlib
+    import io
+    import subprocess
+    import sys
+
+    settings = Settings(steps=300, lr=0.05)
+    at = visit(settings.to_query())
+    shown = shown_run(at)
+    buttons = {b.proto.label: b for b in at.get("download_button")}
+    assert set(buttons) == {"Trajectory (CSV)", "Data (CSV)", "Charts (HTML)", "Script (Python)"}
+    page = at.session_state["shown-run"]
+    from dashboard import downloads
+    from linreg_core import export
+
+    rows = list(
+        csvlib.DictReader(io.StringIO(export.trajectory_csv(downloads.trajectory_table(page.values, page.columns))))
+    )
+    assert [int(r["step"]) for r in rows] == list(range(301))
+    np.testing.assert_array_equal(np.float32([r["w0"] for r in rows]), shown["values"][:, 1])
+    script = export.reproduce_script(settings, linear_like(settings))
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    w0, w1 = shown["values"][-1, 1:3]
+    assert out.stdout.splitlines()[-1].endswith(f"w0: {w0:.4f}, w1: {w1:.4f}"), out.stdout[-300:]
+
+
+def test_the_script_download_is_disabled_with_why_for_runs_it_cannot_repeat():
+    at = visit({"optimizer": "adam", "steps": "50"})
+    (script,) = [b for b in at.get("download_button") if b.proto.label == "Script (Python)"]
+    assert script.proto.disabled and "the adam optimizer" in script.proto.help

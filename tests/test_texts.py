@@ -9,6 +9,7 @@ from dashboard import texts
 from linreg_core.analysis import analyse
 from linreg_core.data import linear_like
 from linreg_core.settings import Settings
+from linreg_core.theory import theory
 from linreg_core.trainer import TrainingRun
 
 
@@ -16,10 +17,9 @@ def run(settings: Settings):
     data = linear_like(settings)
     training = TrainingRun(data, settings)
     values = np.concatenate([b.values for b in training.blocks()])
-    info = analyse(data)
     d = training.divergence
-    status = texts.run_status(settings, info, values, (d.step, d.reason) if d else None, info.moments.loss(0, 0))
-    return status, values, info
+    status = texts.run_status(theory(data, settings), values, (d.step, d.reason) if d else None)
+    return status, values, analyse(data)
 
 
 def test_the_blogs_run_converged():
@@ -40,7 +40,7 @@ def test_above_the_critical_rate_is_diverging_with_the_step_it_turned_and_the_bo
     losses = np.concatenate([[info.moments.loss(0, 0)], values[:, 0]])
     turned = int(np.argmin(losses))  # the first record past the lowest loss, the start counted
     assert status.kind == "error" and f"the loss grew from step {turned} on" in status.text
-    assert f"below {info.critical_lr:.4g}" in status.text and "you chose 0.5" in status.text
+    assert f"below {info.critical_lr:.4g} (2/λmax)" in status.text and "you chose 0.5" in status.text
 
 
 def test_a_run_that_overflows_says_where_it_stopped():
@@ -58,7 +58,7 @@ def test_just_above_the_critical_rate_is_diverging_even_before_the_loss_turns():
     values = np.concatenate([b.values for b in TrainingRun(data, settings).blocks()])
     start_loss = info.moments.loss(*start)
     assert (np.diff(np.concatenate([[start_loss], values[:, 0]])) < 0).all()  # it still falls at every step
-    status = texts.run_status(settings, info, values, None, start_loss)
+    status = texts.run_status(theory(data, settings), values, None)
     assert status.kind == "error" and "has not turned up within 4 steps, but at this rate it will" in status.text
 
 
@@ -69,9 +69,8 @@ def test_points_on_a_line_converge_to_an_optimum_of_zero():
 
 def test_a_stopped_run_says_where():
     settings = Settings()
-    info = analyse(linear_like(settings))
     values = np.zeros((42, 6), np.float32) + [[1.0, 1, 1, 0, 0, np.nan]]
-    status = texts.run_status(settings, info, values, None, 50.0, stopped=True)
+    status = texts.run_status(theory(linear_like(settings), settings), values, None, stopped=True)
     assert status == texts.Status("warning", "Stopped at step 41 of 1,000: training was interrupted. Press Run again.")
 
 

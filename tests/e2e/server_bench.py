@@ -38,7 +38,12 @@ def tree_rss_mb(pid: int) -> tuple[float, float]:
     try:
         proc = psutil.Process(pid)
         own = proc.memory_info().rss
-        children = sum(c.memory_info().rss for c in proc.children(recursive=True) if c.is_running())
+        children = 0
+        for child in proc.children(recursive=True):
+            try:
+                children += child.memory_info().rss
+            except psutil.Error:  # it ended between the listing and the reading
+                pass
     except psutil.Error:
         return 0.0, 0.0
     return own / 2**20, (own + children) / 2**20
@@ -57,6 +62,9 @@ class Sampler(threading.Thread):
         while not self.stop_flag.is_set():
             server, total = tree_rss_mb(self.pid)
             self.samples.append((time.monotonic(), server, total))
+            if total > self.peak:
+                children = psutil.Process(self.pid).children()
+                self.peak_children = [(c.pid, " ".join(c.cmdline()[-3:])[:60]) for c in children]
             self.peak, self.peak_server = max(self.peak, total), max(self.peak_server, server)
             time.sleep(self.every)
 

@@ -101,3 +101,35 @@ def test_a_tab_whose_server_restarts_mid_run_reconnects_and_trains_again(browser
     finally:
         context.close()
         server.stop()
+
+
+def test_a_tab_whose_run_failed_with_the_server_retrains_once_the_server_is_back(browser):
+    """The training worker dies first (the page's script ends, saying so), then the whole server restarts:
+    a page whose script had ended would wait for the visitor's next input; the chart asks for a rerun."""
+    import psutil
+
+    server = StreamlitServer()
+    url = server.start()
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        page = context.new_page()
+        instrument(page)
+        page.goto(f"{url}/?n=1000000&steps=1000")
+        wait_for_trained(page, RUN_MS)
+        run = press_and_wait_for_training(page)
+        (worker,) = [
+            c for c in psutil.Process(server.proc.pid).children() if "dashboard.worker" in " ".join(c.cmdline())
+        ]
+        worker.kill()
+        page.wait_for_function("() => document.querySelector('.gtl-status').dataset.kind === 'error'")
+        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
+        cut = read(page)
+        assert cut["run"] == run and "the training process stopped unexpectedly" in cut["status"]
+        server.stop()
+        server = StreamlitServer(port=server.port)
+        server.start()
+        view = wait_done(page, other_than=run, timeout=RUN_MS)
+        assert view["kind"] == "success"
+    finally:
+        context.close()
+        server.stop()

@@ -1,0 +1,117 @@
+"""Real and uploaded data in Chromium: the chart paints the chosen points, an upload trains to its own
+least-squares line and stays in its session, and every download holds what the page showed."""
+
+import csv
+import io
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from harness import screenshot
+from view import read, trace, wait_done
+
+from linreg_core.analysis import analyse
+from linreg_core.data import bundled
+from linreg_core.settings import Settings
+
+pytestmark = pytest.mark.e2e
+CSV = "temperature,ice cream sales\n14,215\n16,325\n11,185\n15,332\n18,406\n22,522\n19,412\n25,614\n23,544\n"
+
+
+def choose_data(page, title: str) -> None:
+    page.locator(".st-key-data").click()
+    page.get_by_role("option", name=title, exact=True).click()
+
+
+def test_a_bundled_set_is_painted_with_its_own_points_and_labels(page, streamlit_server):
+    page.goto(f"{streamlit_server}/?lr=0.001&steps=300")
+    before = wait_done(page)["run"]
+    choose_data(page, "Anscombe's quartet, set II")
+    view = wait_done(page, other_than=before)
+    data = bundled("anscombe-2")
+    points = trace(view, "fit", "data")
+    np.testing.assert_array_equal(np.float32(points["x"]), data.x)
+    np.testing.assert_array_equal(np.float32(points["y"]), data.y)
+    info = analyse(data)
+    line = trace(view, "fit", "least squares")
+    np.testing.assert_allclose(line["y"], [info.w0_star * x + info.w1_star for x in line["x"]], rtol=1e-9)
+    assert page.locator(".st-key-w0").count() == 0 and page.locator(".st-key-n").count() == 0
+    page.get_by_text("A smooth curve: a straight line is the wrong model").wait_for()
+    screenshot(page, "anscombe-2")
+
+
+def test_an_uploaded_csv_trains_to_its_line_and_another_visitor_never_sees_it(browser, streamlit_server):
+    mine, theirs = browser.new_context(), browser.new_context()
+    try:
+        page = mine.new_page()
+        page.goto(f"{streamlit_server}/?data=csv&lr=0.003&steps=10000&standardize=true")
+        page.get_by_test_id("stFileUploader").wait_for()
+        page.locator("[data-testid='stFileUploader'] input[type=file]").set_input_files(
+            files=[{"name": "ice cream.csv", "mimeType": "text/csv", "buffer": CSV.encode()}]
+        )
+        view = wait_done(page)
+        rows = np.array([[float(v) for v in line.split(",")] for line in CSV.strip().splitlines()[1:]])
+        x, y = rows[:, 0], rows[:, 1]
+        (slope, intercept), *_ = np.linalg.lstsq(np.column_stack([x, np.ones_like(x)]), y, rcond=None)
+        assert float(view["table"]["w0"][0]) == pytest.approx(slope, abs=1e-3)
+        assert float(view["table"]["w1"][0]) == pytest.approx(intercept, abs=2e-2)
+        np.testing.assert_array_equal(np.float32(trace(view, "fit", "data")["x"]), np.float32(x))
+        assert "data=csv" in page.url and "ice" not in page.url
+        screenshot(page, "uploaded-csv")
+        other = theirs.new_page()
+        other.goto(page.url)
+        other.get_by_test_id("stFileUploader").wait_for()
+        other.get_by_text("Choose a CSV file in the sidebar").wait_for()
+        assert other.locator(".gtl-view").count() == 0 and "ice cream" not in other.content()
+    finally:
+        mine.close()
+        theirs.close()
+
+
+def test_a_png_named_like_a_csv_gets_a_clear_message(page, streamlit_server):
+    page.goto(f"{streamlit_server}/?data=csv")
+    page.get_by_test_id("stFileUploader").wait_for()
+    page.locator("[data-testid='stFileUploader'] input[type=file]").set_input_files(
+        files=[{"name": "points.csv", "mimeType": "text/csv", "buffer": b"\x89PNG\r\n\x1a\n" + bytes(64)}]
+    )
+    alert = page.get_by_test_id("stAlert").filter(has_text="is a PNG image, not a CSV file")
+    alert.wait_for()
+    assert page.get_by_test_id("stException").count() == 0
+
+
+def download(page, label: str) -> bytes:
+    with page.expect_download() as info:
+        page.get_by_role("button", name=label).click()
+    return open(info.value.path(), "rb").read()
+
+
+def test_every_download_holds_what_the_page_showed(page, streamlit_server):
+    settings = Settings(steps=400, lr=0.05, seed=2)
+    page.goto(f"{streamlit_server}/?steps=400&lr=0.05&seed=2")
+    view = wait_done(page)
+    shown_w0, shown_w1, shown_loss = view["table"]["w0"][0], view["table"]["w1"][0], view["table"]["loss"][0]
+
+    rows = list(csv.DictReader(io.StringIO(download(page, "Trajectory (CSV)").decode())))
+    assert [int(r["step"]) for r in rows] == list(range(401))
+    assert (f"{float(rows[-1]['w0']):.4f}", f"{float(rows[-1]['w1']):.4f}") == (shown_w0, shown_w1)
+    assert f"{float(rows[-1]['loss']):.6g}" == f"{float(shown_loss):.6g}"  # the table shows 6 digits
+
+    points = list(csv.reader(io.StringIO(download(page, "Data (CSV)").decode())))
+    assert points[0] == ["x", "y"]
+    painted = trace(view, "fit", "data")
+    np.testing.assert_array_equal(np.float32([p[0] for p in points[1:]]), np.float32(painted["x"]))
+
+    html = download(page, "Charts (HTML)").decode()
+    assert "<html>" in html and "Plotly.newPlot" in html and len(html) > 1_000_000  # plotly.js is inside
+    spec = json.loads(re.search(r"Plotly\.newPlot\(\s*\"[^\"]+\",\s*(\[.*?\]),\s*\{", html, re.S)[1])
+    fit = next(t for t in spec if t["name"].startswith("fit at step 400"))
+    assert fit["y"]  # the final line, as the page drew it
+    script = download(page, "Script (Python)").decode()
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-500:]
+    assert out.stdout.splitlines()[-1].endswith(f"w0: {shown_w0}, w1: {shown_w1}"), out.stdout[-200:]
+    assert settings.cli_args() == ["--seed", "2", "--steps", "400", "--lr", "0.05"]
+    assert read(page)["run"] == view["run"]  # downloading did not rerun the page
