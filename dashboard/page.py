@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from linreg_core.settings import Settings, knobs
+from linreg_core.settings import Settings, format_value, knobs
 from linreg_core.theory import RunTheory
 
 from . import controls, data_choice, downloads, memory, texts, view_model
@@ -29,6 +29,9 @@ from .training import Job, TrainingService
 
 TRACE = bool(os.environ.get("GTL_TRACE"))  # benchmarks: a timeline of each run on stderr, as JSON lines
 RUN = "shown-run"
+PINS = "pinned-runs"
+MAX_PINS = 5
+PIN_POINTS = 400  # points of a pinned run's curves: log-spaced, so its fast start keeps its shape
 JOB = "training-job"
 AGAIN = "run-again"
 FEED_FPS = 30  # at most this many carriers a second: the browser draws at 30 frames/s anyway
@@ -50,6 +53,27 @@ class ShownRun:
     values: np.ndarray  # rows × columns, float32, read-only
     columns: tuple[str, ...]  # the trainer's Block columns (linreg_core.trainer.COLUMNS, told by the worker)
     status: texts.Status
+    background: str  # the key of the background it was drawn on
+
+
+@dataclass(frozen=True, eq=False)
+class PinnedRun:
+    """A finished run kept for comparison: its settings, its background, and its curves, decimated."""
+
+    settings: Settings
+    background: str
+    steps: np.ndarray
+    loss: np.ndarray
+    w0: np.ndarray
+    w1: np.ndarray
+
+
+def decimated(rows: int, points: int = PIN_POINTS) -> np.ndarray:
+    """Up to `points` record indices, log-spaced with the last one always in (the chart's own log targets)."""
+    if rows <= points:
+        return np.arange(rows)
+    log = np.unique(np.rint(np.geomspace(1, rows, points)).astype(np.int64) - 1)
+    return np.union1d(log, [rows - 1])
 
 
 # ---- shared, stateless resources ---------------------------------------------------------------
@@ -146,21 +170,24 @@ def run_chart(settings: Settings, chosen: Chosen, t: RunTheory | None, service: 
         return
     mount()
     feed = Feed()
-    background = view_model.background(settings, data, t.train, chosen.points, _plotly_chunk())
+    background = view_model.background(t, data, chosen.points, _plotly_chunk())
+    captions = texts.captions(t, data)
+    pins = view_model.pins(_labelled(st.session_state.get(PINS, []), settings))
     shown: ShownRun | None = st.session_state.get(RUN)
     again = st.session_state.get(AGAIN, False)
     problem = texts.budget_problem(settings, data.n)
     if problem is not None:
         refused = f"refused-{background['key']}-{settings.steps}"
         status = texts.Status("error", problem).to_dict()
-        feed.show(background, view_model.header(refused, settings, t.bound.lr, background["key"], None,
-                                                status=status))  # fmt: skip
+        feed.show(background, view_model.header(refused, t, background["key"], None, status=status,
+                                                captions=captions), pins)  # fmt: skip
         return
     if shown is not None and shown.settings == settings and shown.data_identity == chosen.identity and not again:
-        feed.show(background, view_model.header(shown.run_id, settings, t.bound.lr, background["key"],
-                  shown.columns, status=shown.status.to_dict(), records=shown.values))  # fmt: skip
+        header = view_model.header(shown.run_id, t, background["key"], shown.columns, captions=captions,
+                                   status=shown.status.to_dict(), records=shown.values)  # fmt: skip
+        feed.show(background, header, pins)
         return
-    _train(settings, chosen, t, service, feed, background)
+    _train(settings, chosen, t, service, feed, (background, captions, pins))
 
 
 def _trace(event: str, run: str) -> None:
@@ -182,9 +209,10 @@ def _settle() -> None:
 
 
 def _train(
-    settings: Settings, chosen: Chosen, t: RunTheory, service: TrainingService, feed: Feed, background: dict
+    settings: Settings, chosen: Chosen, t: RunTheory, service: TrainingService, feed: Feed, shown: tuple
 ) -> None:
     data = chosen.data
+    background, captions, pins = shown
     _settle()
     st.session_state[STARTED] = time.monotonic()
     previous: Job | None = st.session_state.get(JOB)
@@ -195,9 +223,9 @@ def _train(
     _trace("submitted", job.id)
     warning = texts.live_warning(t)
     waiting = None if service.ready else "Starting TensorFlow (a few seconds, once per server)…"
-    header = view_model.header(job.id, settings, t.bound.lr, background["key"], service.columns, waiting=waiting,
+    header = view_model.header(job.id, t, background["key"], service.columns, waiting=waiting, captions=captions,
                                warning=warning.to_dict() if warning else None)  # fmt: skip
-    feed.show(background, header)
+    feed.show(background, header, pins)
     _trace("mounted", job.id)
     blocks: list[np.ndarray] = []
     have, next_send, complete = 0, 0.0, False
@@ -226,7 +254,8 @@ def _train(
         if not complete:
             job.cancel()
         status = _status(t, values, outcome, stopped=not complete)
-        st.session_state[RUN] = ShownRun(job.id, settings, chosen.identity, values, columns, status)
+        st.session_state[RUN] = ShownRun(job.id, settings, chosen.identity, values, columns, status,
+                                         background["key"])  # fmt: skip
     feed.send(view_model.ending(job.id, status.to_dict()))
 
 
@@ -235,6 +264,48 @@ def _status(t: RunTheory, values, outcome, *, stopped: bool) -> texts.Status:
         return texts.Status("error", f"Training failed: {outcome.message}.")
     divergence = outcome.divergence if outcome is not None else None
     return texts.run_status(t, values, divergence, stopped=stopped)
+
+
+def _labelled(pinned: list[PinnedRun], current: Settings) -> list[tuple[str, PinnedRun]]:
+    """Pinned runs with labels naming what differs among them and the current run (lr, optimizer, …)."""
+    everyone = [p.settings for p in pinned] + [current]
+    names = [name for name, *_ in knobs() if len({getattr(s, name) for s in everyone}) > 1] or ["lr"]
+    out = []
+    for i, p in enumerate(pinned, start=1):
+        shown = [name for name in names if p.settings.applies(name)]
+        label = f"#{i} " + ", ".join(f"{name.replace('_', ' ')} {format_value(getattr(p.settings, name))}"
+                                     for name in shown)  # fmt: skip
+        out.append((label, p))
+    return out
+
+
+def compare(settings: Settings, chosen: Chosen) -> None:
+    """Pin the run shown to compare others with it: up to MAX_PINS, kept for the session."""
+    shown: ShownRun | None = st.session_state.get(RUN)
+    pinned: list[PinnedRun] = st.session_state.get(PINS, [])
+    current = shown is not None and shown.settings == settings and shown.data_identity == chosen.identity
+    row = st.container(horizontal=True, gap="small", vertical_alignment="center")
+    can_pin = current and len(shown.values) > 0 and len(pinned) < MAX_PINS
+    row.button(
+        "Pin this run", key="pin", icon=":material/push_pin:", on_click=_pin, disabled=not can_pin,
+        help=f"Keep this run's loss curve and path on the charts to compare the next ones with it (up to {MAX_PINS}).",
+    )  # fmt: skip
+    if pinned:
+        row.button("Clear pins", key="unpin", icon=":material/clear_all:", on_click=_unpin)
+        labels = [label for label, _ in _labelled(pinned, settings)]
+        row.caption("Pinned: " + "; ".join(controls.escape_markdown(label) for label in labels))
+
+
+def _pin() -> None:
+    shown: ShownRun = st.session_state[RUN]
+    idx = decimated(len(shown.values))
+    col = {name: shown.values[idx, i] for i, name in enumerate(shown.columns)}
+    pin = PinnedRun(shown.settings, shown.background, idx.astype(np.float32), col["loss"], col["w0"], col["w1"])
+    st.session_state[PINS] = [*st.session_state.get(PINS, []), pin][-MAX_PINS:]
+
+
+def _unpin() -> None:
+    st.session_state[PINS] = []
 
 
 def take_home(settings: Settings, chosen: Chosen, t: RunTheory | None) -> None:

@@ -196,7 +196,27 @@ const LEGENDS = {
     ["dash", "true", "--gtl-muted"],
     ["dotted", "least squares", "--gtl-muted"],
   ],
+  landscape: [
+    ["line", "path", "--gtl-fit"],
+    ["dot", "start", "--gtl-muted"],
+    ["cross", "optimum", "--gtl-optimum"],
+  ],
+  gap: [
+    ["line", "run", "--gtl-fit"],
+    ["dash", "theory", "--gtl-theory"],
+  ],
 };
+// in reading order, two to a row on a wide page: the model's state, its progress, its numbers
+const PANELS = [
+  ["fit", "Data and fit"], ["landscape", "Loss landscape: the path on the bowl"],
+  ["loss", "Loss"], ["gap", "Gap to the optimum: run against theory"], ["weights", "Weights"],
+];
+const PIN_COLORS = ["#1098ad", "#74b816", "#ae3ec9", "#f59f00", "#868e96"];
+const MAX_PINS = PIN_COLORS.length;
+
+function key(shape, label, color) {
+  return el("span", { class: "gtl-key" }, el("i", { class: `gtl-swatch gtl-${shape}`, style: `--c: ${color}` }), label);
+}
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -251,15 +271,26 @@ class RunView {
       el("label", { class: "gtl-check" }, this.logBox, el("span", { text: "log loss axis" })));
     this.title = el("div", { class: "gtl-title", "aria-live": "off" });
     this.panels = {};
+    this.unders = {};
     const grid = el("div", { class: "gtl-grid" });
-    for (const [name, caption] of [["fit", "Data and fit"], ["loss", "Loss"], ["weights", "Weights"]]) {
+    this.captions = {};
+    this.legends = {};
+    for (const [name, caption] of PANELS) {
       const plot = el("div", { class: "gtl-plot", "data-plot": name });
       const legend = el("div", { class: "gtl-legend" });
-      for (const [shape, label, color] of LEGENDS[name]) {
-        legend.append(el("span", { class: "gtl-key" }, el("i", { class: `gtl-swatch gtl-${shape}`, style: `--c: var(${color})` }), label));
-      }
-      const fig = el("figure", { class: `gtl-panel gtl-panel-${name}` }, el("figcaption", { text: caption }), legend, plot);
+      for (const [shape, label, color] of LEGENDS[name]) legend.append(key(shape, label, `var(${color})`));
+      const explain = el("p", { class: "gtl-caption" });
+      // Two plots stacked with the same axes: what stays put (points, reference lines, the bowl, pinned runs,
+      // theory) below, drawn when it changes; what moves (the run's curves and markers) above, redrawn each
+      // frame. Plotly's quick redraw (animate without a full redraw) keeps only the traces it is given.
+      const under = el("div", { class: "gtl-plot gtl-under", "data-plot": `${name}-under` });
+      plot.classList.add("gtl-over");
+      const body = el("div", { class: "gtl-stack" }, under, plot);
+      const fig = el("figure", { class: `gtl-panel gtl-panel-${name}` }, el("figcaption", { text: caption }), legend, body, explain);
+      this.unders[name] = under;
       this.panels[name] = plot;
+      this.legends[name] = legend;
+      this.captions[name] = explain;
       grid.append(fig);
     }
     this.numbers = el("table", { class: "gtl-numbers" });
@@ -272,7 +303,7 @@ class RunView {
     this.resizer = new ResizeObserver(() => {
       if (!this.plotly || !this.backgroundDrawn) return;
       clearTimeout(this.resizeTimer);
-      this.resizeTimer = setTimeout(() => Object.values(this.panels).forEach((p) => this.plotly.Plots.resize(p)), 80);
+      this.resizeTimer = setTimeout(() => this.allPlots().forEach((p) => this.plotly.Plots.resize(p)), 80);
     });
     this.resizer.observe(grid);
 
@@ -323,7 +354,8 @@ class RunView {
   }
 
   onMessage(message) {
-    if (message.kind !== "feed") this.follow();
+    if (message.kind === "pins") this.kick();
+    else if (message.kind !== "feed") this.follow();
     else if (message.run === this.runId) this.onStore();
   }
 
@@ -386,6 +418,7 @@ class RunView {
     }
     if (!this.backgroundDrawn) this.drawBackground();
     else if (this.axesToReset) this.resetAxes();
+    this.drawExtras();
     let again = false;
     const last = this.last();
     if (this.mode === "live") {
@@ -562,6 +595,10 @@ class RunView {
     return this.panels.fit.clientHeight || 300; // set by the stylesheet, smaller in a narrow chart
   }
 
+  allPlots() {
+    return [...Object.values(this.unders), ...Object.values(this.panels)];
+  }
+
   stepAxis() {
     const end = Math.max(this.header.total - 1, 1);
     return { range: [0, end], tickformat: ",d", ...(end <= 10 ? { dtick: 1 } : {}) };
@@ -571,89 +608,199 @@ class RunView {
     const P = this.plotly;
     const h = this.header;
     const t = this.theme;
+    const colors = this.colors();
     const xs = decode(h.points.x);
     const ys = decode(h.points.y);
     const [x0, x1] = h.x_range;
+    const end = Math.max(h.total - 1, 1);
     const line = (w, color, dash, width, name) => ({
       type: "scatter", mode: "lines", x: [x0, x1], y: [w[0] * x0 + w[1], w[0] * x1 + w[1]],
       line: { color, dash, width }, hoverinfo: "skip", name,
     });
-    const big = xs.length > 2000;
-    const colors = this.colors();
-    const fit = [
-      {
-        type: big ? "scattergl" : "scatter", mode: "markers", x: Array.from(xs), y: Array.from(ys), name: "data",
-        marker: { color: colors.data, size: xs.length <= 1000 ? 7 : 4, opacity: xs.length <= 1000 ? 0.75 : 0.4 },
-        hoverinfo: "skip", cliponaxis: false,
-      },
-      h.true ? line(h.true, colors.true, "dash", 2, "true line") : line([0, NaN], colors.true, "dash", 2, "true line"),
-      line(h.optimum, colors.optimum, "dot", 2, "least squares"),
-      line(h.init, colors.fit, "solid", 4, "current fit"),
-    ];
-    const [xLabel, yLabel] = h.labels || ["x", "y"];
-    P.react(this.panels.fit, fit, this.layout(xLabel, yLabel, h.x_range, h.y_range), PLOT_CONFIG);
-
-    const end = Math.max(h.total - 1, 1);
     const flat = (y, color, dash, name) => ({
       type: "scatter", mode: "lines", x: [0, end], y: [y, y], line: { color, dash, width: 1.5 }, hoverinfo: "skip", name,
     });
-    const curve = (color, width, name, opacity = 1) => ({
-      type: "scatter", mode: "lines", x: [], y: [], line: { color, width }, opacity, name,
+    const curve = (color, width, name, opacity = 1, dash = "solid") => ({
+      type: "scatter", mode: "lines", x: [], y: [], line: { color, width, dash }, opacity, name,
       hovertemplate: "step %{x:,d}<br>%{y:.4g}<extra>" + name + "</extra>",
     });
     const marker = (color, name) => ({
-      type: "scatter", mode: "markers", x: [], y: [], marker: { color, size: 10, line: { color: t.dark ? "#0E1117" : "#ffffff", width: 1.5 } },
-      hoverinfo: "skip", cliponaxis: false, name,
+      type: "scatter", mode: "markers", x: [], y: [], cliponaxis: false, name, hoverinfo: "skip",
+      marker: { color, size: 10, line: { color: t.dark ? "#0E1117" : "#ffffff", width: 1.5 } },
     });
-    const loss = [
-      flat(this.lossY(h.loss_star), colors.optimum, "dash", "least-squares loss"),
-      curve(colors.fit, 1.5, "loss (whole run)", 0.3),
-      curve(colors.fit, 2.5, "loss"),
-      marker(colors.fit, "shown step"),
-    ];
-    this.ranges.loss = this.lossRange(Math.min(h.loss_star, h.start_loss), h.start_loss);
-    P.react(this.panels.loss, loss, this.layout("step", "loss (MSE)", this.stepAxis().range, this.ranges.loss, {
-      xaxis: this.stepAxis(), yaxis: { type: this.logY ? "log" : "linear", ...(this.logY ? { dtick: 1, exponentformat: "power" } : {}) },
-    }), PLOT_CONFIG);
-
+    const pinned = (name, width = 2) => PIN_COLORS.map((c, k) => ({ ...curve(c, width, `${name} #${k + 1}`, 0.85), hoverinfo: "skip" }));
+    const big = xs.length > 2000;
+    const [xLabel, yLabel] = h.labels || ["x", "y"];
+    const logAxis = this.logY ? { type: "log", dtick: 1, exponentformat: "power" } : { type: "linear" };
+    const startGap = Math.max(h.start_loss - h.loss_star, 1e-30);
+    this.gapFloor = Math.max(1e-7 * Math.max(h.loss_star, 1e-30), startGap * 1e-14);
     const ws = [h.init[0], h.init[1], h.optimum[0], h.optimum[1], ...(h.true || [])];
-    this.ranges.weights = padded(Math.min(...ws), Math.max(...ws));
-    const weights = [
-      h.true ? flat(h.true[0], colors.w0, "dash", "true w0") : flat(NaN, colors.w0, "dash", "true w0"),
-      flat(h.optimum[0], colors.w0, "dot", "least-squares w0"),
-      h.true ? flat(h.true[1], colors.w1, "dash", "true w1") : flat(NaN, colors.w1, "dash", "true w1"),
-      flat(h.optimum[1], colors.w1, "dot", "least-squares w1"),
-      curve(colors.w0, 1.5, "w0 (whole run)", 0.3),
-      curve(colors.w1, 1.5, "w1 (whole run)", 0.3),
-      curve(colors.w0, 2.5, "w0"),
-      curve(colors.w1, 2.5, "w1"),
-      { ...marker(colors.w0, "shown step"), marker: { ...marker(colors.w0).marker, color: [colors.w0, colors.w1] } },
-    ];
-    P.react(this.panels.weights, weights, this.layout("step", "weight", this.stepAxis().range, this.ranges.weights, {
-      xaxis: this.stepAxis(),
-    }), PLOT_CONFIG);
-    this.initialRanges = { loss: this.ranges.loss, weights: this.ranges.weights };
+    this.ranges = {
+      fit: h.y_range,
+      loss: this.lossRange(Math.min(h.loss_star, h.start_loss), h.start_loss),
+      weights: padded(Math.min(...ws), Math.max(...ws)),
+      gap: this.logRange(this.gapFloor, startGap),
+      landscape: h.landscape.w1,
+    };
+    const L = h.landscape;
+    const grid = (lo, hi) => Array.from({ length: L.size }, (_, k) => lo + ((hi - lo) * k) / (L.size - 1));
+    const z = decode(L.log_gap);
+    const rows = Array.from({ length: L.size }, (_, r) => Array.from(z.subarray(r * L.size, (r + 1) * L.size)));
+    // per panel: the static traces (under), the moving ones (over), the axes
+    this.scene = {
+      fit: {
+        under: [
+          { type: big ? "scattergl" : "scatter", mode: "markers", x: Array.from(xs), y: Array.from(ys), name: "data",
+            marker: { color: colors.data, size: xs.length <= 1000 ? 7 : 4, opacity: xs.length <= 1000 ? 0.75 : 0.4 },
+            hoverinfo: "skip", cliponaxis: false },
+          h.true ? line(h.true, colors.true, "dash", 2, "true line") : line([0, NaN], colors.true, "dash", 2, "true line"),
+          line(h.optimum, colors.optimum, "dot", 2, "least squares"),
+        ],
+        over: [line(h.init, colors.fit, "solid", 4, "current fit")],
+        axes: [xLabel, yLabel, h.x_range, {}],
+      },
+      landscape: {
+        under: [
+          { type: "contour", x: grid(...L.w0), y: grid(...L.w1), z: rows, ncontours: 14, showscale: false, hoverinfo: "skip",
+            colorscale: t.dark ? [[0, "#1c3a63"], [1, "#0e1117"]] : [[0, "#a5c8f5"], [1, "#ffffff"]],
+            contours: { coloring: "heatmap", showlines: true }, line: { color: t.grid, width: 1 }, name: "landscape" },
+          { type: "scatter", mode: "markers", x: [h.optimum[0]], y: [h.optimum[1]], name: "optimum", hoverinfo: "skip",
+            marker: { symbol: "x-thin", size: 14, line: { color: colors.optimum, width: 3 } } },
+          { type: "scatter", mode: "markers", x: [h.init[0]], y: [h.init[1]], name: "start", hoverinfo: "skip",
+            marker: { color: t.muted, size: 9 } },
+          ...pinned("pinned path", 1.5),
+        ],
+        over: [{ ...curve(colors.fit, 2, "path"), hoverinfo: "skip" }, marker(colors.fit, "shown step")],
+        axes: ["w0 (slope)", "w1 (intercept)", L.w0, {}],
+      },
+      loss: {
+        under: [flat(this.lossY(h.loss_star), colors.optimum, "dash", "least-squares loss"), ...pinned("pinned loss")],
+        over: [curve(colors.fit, 1.5, "loss (whole run)", 0.3), curve(colors.fit, 2.5, "loss"), marker(colors.fit, "shown step"),
+               curve(colors.theory, 2, "held-out loss", 1, "dash")],
+        axes: ["step", "loss (MSE)", this.stepAxis().range, { xaxis: this.stepAxis(), yaxis: logAxis }],
+      },
+      gap: {
+        under: [...pinned("pinned gap"), curve(colors.theory, 2, "theory", 1, "dash")],
+        over: [curve(colors.fit, 1.5, "gap (whole run)", 0.3), curve(colors.fit, 2.5, "gap"), marker(colors.fit, "shown step")],
+        axes: ["step", "loss − least-squares loss", this.stepAxis().range,
+               { xaxis: this.stepAxis(), yaxis: { type: "log", dtick: 2, exponentformat: "power" } }],
+      },
+      weights: {
+        under: [
+          h.true ? flat(h.true[0], colors.w0, "dash", "true w0") : flat(NaN, colors.w0, "dash", "true w0"),
+          flat(h.optimum[0], colors.w0, "dot", "least-squares w0"),
+          h.true ? flat(h.true[1], colors.w1, "dash", "true w1") : flat(NaN, colors.w1, "dash", "true w1"),
+          flat(h.optimum[1], colors.w1, "dot", "least-squares w1"),
+        ],
+        over: [curve(colors.w0, 1.5, "w0 (whole run)", 0.3), curve(colors.w1, 1.5, "w1 (whole run)", 0.3),
+               curve(colors.w0, 2.5, "w0"), curve(colors.w1, 2.5, "w1"),
+               { ...marker(colors.w0, "shown step"), marker: { ...marker(colors.w0).marker, color: [colors.w0, colors.w1] } }],
+        axes: ["step", "weight", this.stepAxis().range, { xaxis: this.stepAxis() }],
+      },
+    };
+    for (const name of Object.keys(this.scene)) this.drawPanel(name);
+    this.initialRanges = { ...this.ranges };
     this.backgroundKey = h.background;
     this.axesToReset = false;
+    this.extrasFor = null;
     this.note.textContent = h.points.shown < h.points.n
       ? `The data panel shows a random ${fmt.int(h.points.shown)} of the ${fmt.int(h.points.n)} points; training uses every one.`
       : "";
     this.backgroundDrawn = true;
   }
 
+  // Both layers of a panel with the same axes and fixed margins (automargin would measure tick labels, which
+  // only the lower layer shows, and the two would drift apart).
+  panelLayout(name, visible) {
+    const [xTitle, yTitle, xRange, extra] = this.scene[name].axes;
+    const layout = this.layout(xTitle, yTitle, xRange, this.ranges[name], extra);
+    layout.margin = { l: 64, r: 12, t: 8, b: 46 };
+    for (const axis of ["xaxis", "yaxis"]) layout[axis] = { ...layout[axis], automargin: false, visible };
+    if (!visible) layout.hovermode = false;
+    return layout;
+  }
+
+  drawPanel(name) {
+    const { under, over } = this.scene[name];
+    this.plotly.react(this.unders[name], under, this.panelLayout(name, true), PLOT_CONFIG);
+    this.plotly.react(this.panels[name], over, this.panelLayout(name, false), PLOT_CONFIG);
+  }
+
+  // The moving layer of a panel: every one of its traces, each time (see drawPanel).
+  move(name, changes) {
+    const over = this.scene[name].over;
+    for (const [index, data] of Object.entries(changes)) Object.assign(over[index], data);
+    const data = over.map((trace) => ({ x: trace.x, y: trace.y }));
+    return this.plotly.animate(this.panels[name], { data, traces: over.map((_, k) => k) },
+      { frame: { duration: 0, redraw: false }, transition: { duration: 0 }, mode: "immediate" });
+  }
+
+  // New y ranges for both layers of a panel.
+  setRange(name, range) {
+    this.ranges[name] = range;
+    const update = { "yaxis.range": range };
+    return Promise.all([this.plotly.relayout(this.unders[name], update), this.plotly.relayout(this.panels[name], update)]);
+  }
+
+  // What belongs to the run and the visitor's pins rather than to the data: theory's predicted gap, the
+  // captions, the pinned runs' curves and paths. Drawn when either changes, not every frame.
+  drawExtras() {
+    const h = this.header;
+    const pins = (G.pins || []).slice(0, MAX_PINS);
+    const signature = `${h.run}|${G.pinsVersion || 0}`;
+    if (this.extrasFor === signature) return;
+    this.extrasFor = signature;
+    for (const [name, text] of Object.entries(h.captions || {})) if (this.captions[name]) this.captions[name].textContent = text;
+    const series = pins.map((p) => ({ steps: Array.from(decode(p.steps)), loss: Array.from(decode(p.loss)),
+      w0: Array.from(decode(p.w0)), w1: Array.from(decode(p.w1)), same: p.background === h.background, label: p.label }));
+    const empty = { x: [], y: [] };
+    const slot = (k, make) => (k < series.length ? make(series[k]) : empty);
+    const sc = this.scene;
+    for (let k = 0; k < MAX_PINS; k++) {
+      Object.assign(sc.loss.under[1 + k], slot(k, (p) => ({ x: p.steps, y: p.loss.map((v) => this.lossY(v)) })));
+      Object.assign(sc.landscape.under[3 + k], slot(k, (p) => (p.same ? { x: [h.init[0], ...p.w0], y: [h.init[1], ...p.w1] } : empty)));
+      Object.assign(sc.gap.under[k], slot(k, (p) => (p.same ? { x: p.steps, y: p.loss.map((v) => Math.max(v - h.loss_star, this.gapFloor)) } : empty)));
+    }
+    const predicted = h.predicted ? decode(h.predicted) : null;
+    const steps = predicted ? this.curveIdx.filter((k) => k < predicted.length) : [];
+    Object.assign(sc.gap.under[MAX_PINS], { x: steps, y: steps.map((k) => Math.max(predicted[k], this.gapFloor)) });
+    for (const name of ["loss", "landscape", "gap"]) {
+      this.plotly.react(this.unders[name], sc[name].under, this.panelLayout(name, true), PLOT_CONFIG);
+    }
+    this.legends.loss.querySelectorAll(".gtl-pin, .gtl-held").forEach((e) => e.remove());
+    if (h.held_out) {
+      const item = key("dash", "held-out loss", "var(--gtl-theory)");
+      item.classList.add("gtl-held");
+      this.legends.loss.append(item);
+    }
+    series.forEach((p, k) => {
+      const item = key("line", p.label + (p.same ? "" : " (other data)"), PIN_COLORS[k]);
+      item.classList.add("gtl-pin");
+      this.legends.loss.append(item);
+    });
+    this.root.dataset.pins = String(series.length);
+  }
+
+  logRange(lo, hi) {
+    const a = Math.log10(Math.max(lo, MIN_LOG));
+    const b = Math.log10(Math.max(hi, MIN_LOG));
+    const pad = 0.06 * Math.max(b - a, 1);
+    return [a - pad, b + pad];
+  }
+
   // A new run on the drawn background: axes that the last run widened (a diverging run) shrink back.
   resetAxes() {
     this.axesToReset = false;
-    const { loss, weights } = this.initialRanges;
-    if (this.ranges.loss !== loss) this.plotly.relayout(this.panels.loss, { "yaxis.range": loss });
-    if (this.ranges.weights !== weights) this.plotly.relayout(this.panels.weights, { "yaxis.range": weights });
-    this.ranges = { loss, weights };
+    for (const name of ["loss", "weights", "gap"]) {
+      if (this.ranges[name] !== this.initialRanges[name]) this.setRange(name, this.initialRanges[name]);
+    }
   }
 
   colors() {
     const css = getComputedStyle(this.root);
     const v = (name) => css.getPropertyValue(name).trim();
-    return { data: v("--gtl-data"), true: v("--gtl-true"), optimum: v("--gtl-optimum"), fit: v("--gtl-fit"), w0: v("--gtl-w0"), w1: v("--gtl-w1") };
+    return { data: v("--gtl-data"), true: v("--gtl-true"), optimum: v("--gtl-optimum"), fit: v("--gtl-fit"), w0: v("--gtl-w0"),
+      w1: v("--gtl-w1"), theory: v("--gtl-theory") };
   }
 
   lossY(v) {
@@ -677,7 +824,6 @@ class RunView {
 
   // Draw record i (-1: the starting line, before any update) and the whole run so far, faintly.
   draw(i, now) {
-    const P = this.plotly;
     const h = this.header;
     const s = this.store;
     const steps = [];
@@ -690,34 +836,41 @@ class RunView {
     const w0 = i >= 0 ? s.get("w0", i) : h.init[0];
     const w1 = i >= 0 ? s.get("w1", i) : h.init[1];
     const [x0, x1] = h.x_range;
-    const animate = (gd, data, traces) =>
-      P.animate(gd, { data, traces }, { frame: { duration: 0, redraw: false }, transition: { duration: 0 }, mode: "immediate" });
-
-    animate(this.panels.fit, [{ x: [x0, x1], y: [w0 * x0 + w1, w0 * x1 + w1] }], [3]);
-
     const losses = col("loss", steps);
-    const ghost = this.ghostRows !== s.rows ? this.curveIdx.filter((k) => k < s.rows) : null;
-    if (ghost && s.rows > 0 && ghost[ghost.length - 1] !== s.rows - 1) ghost.push(s.rows - 1);
-    const allLoss = ghost ? col("loss", ghost) : null;
-    const lossData = [{ x: steps, y: losses.map((v) => this.lossY(v)) }, { x: i >= 0 ? [i] : [], y: i >= 0 ? [this.lossY(s.get("loss", i))] : [] }];
-    const lossTraces = [2, 3];
-    const weightData = [
-      { x: steps, y: col("w0", steps) }, { x: steps, y: col("w1", steps) },
-      { x: i >= 0 ? [i, i] : [], y: i >= 0 ? [w0, w1] : [] },
-    ];
-    const weightTraces = [6, 7, 8];
-    if (ghost) {
-      lossData.unshift({ x: ghost, y: allLoss.map((v) => this.lossY(v)) });
-      lossTraces.unshift(1);
-      weightData.unshift({ x: ghost, y: col("w0", ghost) }, { x: ghost, y: col("w1", ghost) });
-      weightTraces.unshift(4, 5);
-      this.ghostRows = s.rows;
+    const gap = (v) => Math.max(v - h.loss_star, this.gapFloor);
+    const at = (v) => (i >= 0 ? { x: [i], y: [v] } : { x: [], y: [] });
+    const loss = { 1: { x: steps, y: losses.map((v) => this.lossY(v)) }, 2: at(i >= 0 ? this.lossY(s.get("loss", i)) : 0) };
+    if (h.held_out && s.columns && s.columns.includes("test_loss")) {
+      loss[3] = { x: steps, y: col("test_loss", steps).map((v) => this.lossY(v)) };
     }
-    // an axis that no longer holds the curve (a diverging run) is widened first, then the curve drawn
-    const [lossAxis, weightAxis] = this.widenAxes(allLoss || losses, ghost ? col("w0", ghost).concat(col("w1", ghost)) : []);
-    const after = (relayout, gd, data, traces) => (relayout ? P.relayout(gd, relayout).then(() => animate(gd, data, traces)) : animate(gd, data, traces));
-    after(lossAxis, this.panels.loss, lossData, lossTraces);
-    after(weightAxis, this.panels.weights, weightData, weightTraces);
+    const gaps = { 1: { x: steps, y: losses.map(gap) }, 2: at(i >= 0 ? gap(s.get("loss", i)) : 0) };
+    const weights = {
+      2: { x: steps, y: col("w0", steps) }, 3: { x: steps, y: col("w1", steps) },
+      4: i >= 0 ? { x: [i, i], y: [w0, w1] } : { x: [], y: [] },
+    };
+    let wide = null;
+    if (this.ghostRows !== s.rows) { // the whole run so far, faintly: only when records have arrived
+      const ghost = this.curveIdx.filter((k) => k < s.rows);
+      if (s.rows > 0 && ghost[ghost.length - 1] !== s.rows - 1) ghost.push(s.rows - 1);
+      const all = col("loss", ghost);
+      loss[0] = { x: ghost, y: all.map((v) => this.lossY(v)) };
+      gaps[0] = { x: ghost, y: all.map(gap) };
+      weights[0] = { x: ghost, y: col("w0", ghost) };
+      weights[1] = { x: ghost, y: col("w1", ghost) };
+      this.ghostRows = s.rows;
+      wide = this.widenAxes(all, col("w0", ghost).concat(col("w1", ghost)));
+    }
+    const moves = {
+      fit: { 0: { x: [x0, x1], y: [w0 * x0 + w1, w0 * x1 + w1] } },
+      landscape: { 0: { x: [h.init[0], ...col("w0", steps)], y: [h.init[1], ...col("w1", steps)] }, 1: { x: [w0], y: [w1] } },
+      loss, gap: gaps, weights,
+    };
+    // an axis that no longer holds a curve (a diverging run) is widened first, then the curve drawn
+    for (const [name, changes] of Object.entries(moves)) {
+      const range = wide && wide[name];
+      if (range) this.setRange(name, range).then(() => this.move(name, changes));
+      else this.move(name, changes);
+    }
 
     if (this.shown < 0 && i >= 0) trace("first-step", this.runId, i);
     this.shown = i;
@@ -728,27 +881,23 @@ class RunView {
     if (this.mode !== "paused") this.syncScrubber();
   }
 
-  // New axis ranges when the values no longer fit in them (null where nothing changes).
+  // Wider y ranges for the panels whose values no longer fit (absent where nothing changes).
   widenAxes(losses, weights) {
-    let loss = null;
-    let weight = null;
+    const wide = {};
     if (losses.length) {
       const lo = Math.min(this.header.loss_star, ...losses);
       const hi = Math.max(this.header.start_loss, ...losses);
-      if (!this.ranges.loss || !this.covers(this.ranges.loss, lo, hi, this.logY)) {
-        this.ranges.loss = this.lossRange(lo, hi);
-        loss = { "yaxis.range": this.ranges.loss }; // (the axis type changes only with a full redraw)
-      }
+      if (!this.covers(this.ranges.loss, lo, hi, this.logY)) wide.loss = this.lossRange(lo, hi);
+      const most = hi - this.header.loss_star;
+      if (Math.log10(Math.max(most, MIN_LOG)) > this.ranges.gap[1]) wide.gap = this.logRange(this.gapFloor, most);
     }
     if (weights.length) {
       const lo = Math.min(...weights);
       const hi = Math.max(...weights);
-      if (lo < this.ranges.weights[0] || hi > this.ranges.weights[1]) {
-        this.ranges.weights = padded(Math.min(lo, this.ranges.weights[0]), Math.max(hi, this.ranges.weights[1]));
-        weight = { "yaxis.range": this.ranges.weights };
-      }
+      const [a, b] = this.ranges.weights;
+      if (lo < a || hi > b) wide.weights = padded(Math.min(lo, a), Math.max(hi, b));
     }
-    return [loss, weight];
+    return wide;
   }
 
   drawText(i, w0, w1) {
@@ -840,6 +989,9 @@ function deliver() {
       G.backgrounds.delete(message.key); // re-inserted last: the newest are kept
       G.backgrounds.set(message.key, message);
       while (G.backgrounds.size > BACKGROUNDS_KEPT) G.backgrounds.delete(G.backgrounds.keys().next().value);
+    } else if (message.kind === "pins") {
+      G.pins = message.pins;
+      G.pinsVersion = (G.pinsVersion || 0) + 1;
     } else if (message.kind === "header") {
       G.header = message;
       const s = store(message.run, message.total);

@@ -59,9 +59,10 @@ class Feed:
         self._slot = st.container(key=FEED_KEY)
         self._sent = 0
 
-    def show(self, background: dict, header: dict) -> None:
+    def show(self, background: dict, header: dict, pins: dict) -> None:
         with self._slot:
             _feed(data=background, key="gtl-background")
+            _feed(data=pins, key="gtl-pins")
             _feed(data=header, key="gtl-header")
 
     def send(self, message: dict) -> None:

@@ -186,3 +186,66 @@ def run_status(
             else "More steps, or another rate, get closer."
         ),
     )
+
+
+def captions(t: RunTheory, data) -> dict[str, str]:
+    """What to look for in each chart, in plain words, for this run."""
+    s = t.settings
+    fit = (
+        "The thick line is the model at the step shown; each step moves it toward the least-squares line (dotted), "
+        "the best any line can do on these points."
+    )
+    if data.generated and s.noise_kind == "uniform" and s.noise > 0:
+        fit += (
+            f" The blog's noise is never negative, so that line sits about noise/2 = {s.noise / 2:g} above the true "
+            "line: the intercept lands near w1 + noise/2."
+        )
+    loss = (
+        "The mean squared error after each step. It drops fast while the line swings into place, then slowly, "
+        "along the bowl's shallow direction."
+    )
+    if t.prepared.test is not None:
+        loss += " The dashed curve is the held-out points' loss: when it stops falling, more steps only fit noise."
+    if t.diverges:
+        loss += " Above the stability bound every step overshoots a little more, so the loss grows."
+    weights = (
+        "The slope and the intercept after each step, against the least-squares values (dotted). The one that "
+        "lies along the bowl's shallow direction arrives last."
+    )
+    kappa = t.fit.condition_number
+    landscape = (
+        f"The loss over every line (w0, w1): a bowl whose rings are equal steps of the gap to the optimum (×). "
+        f"Its condition number {kappa:,.3g} is how much longer it is than wide."
+    )
+    if s.optimizer == "gd":
+        landscape += (
+            " Gradient descent steps straight downhill, across the rings: in a long bowl that is across the valley, "
+            "so it overshoots, zig-zags, and creeps along the valley floor."
+        )
+    elif s.optimizer in ("momentum", "nesterov"):
+        landscape += (
+            " Momentum keeps going the way it went, so the path cuts the zig-zag short but swings past the optimum."
+        )
+    else:
+        landscape += (
+            " Adaptive steps are about the learning rate long whatever the slope: the path heads more directly, "
+            "then hovers."
+        )
+    if t.exact:
+        factor = t.factor()
+        gap = (
+            "The gap to the optimum loss on a log scale: the run (solid) against theory (dashed). On this bowl theory "
+            f"predicts every step exactly, the gap shrinking about {factor ** 2:.4g}× a step once the fast direction "
+            "has settled. The run parts from it only where float32 runs out of digits."
+        )
+    elif not t.full_batch:
+        gap = (
+            "The gap to the optimum loss on a log scale. With mini-batches each step follows a noisy estimate of the "
+            "gradient, so there is no exact prediction: the gap falls, then jitters at a level set by the batch."
+        )
+    else:
+        gap = (
+            "The gap to the optimum loss on a log scale. Adaptive optimizers rescale every step by the gradient's "
+            "running size, so no exact prediction holds: compare the run with plain gradient descent by pinning both."
+        )
+    return {"fit": fit, "loss": loss, "weights": weights, "landscape": landscape, "gap": gap}

@@ -20,9 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from linreg_core.analysis import Analysis
+from linreg_core.analysis import Analysis, landscape_grid
+from linreg_core.analysis import landscape as loss_landscape
 from linreg_core.data import Dataset
-from linreg_core.settings import Settings
+from linreg_core.theory import RunTheory
 
 MAX_SAMPLE = 5000  # points drawn; training always uses every point
 SAMPLE_SEED = 0
@@ -89,15 +90,28 @@ def records_payload(values: np.ndarray, first: int = 0) -> dict[str, Any]:
     return {"first": int(first), "rows": int(len(values)), "values": encode(values)}
 
 
-def background(
-    settings: Settings, data: Dataset, analysis: Analysis, points: Drawn | None = None, plotly: str | None = None
-) -> dict[str, Any]:
-    """What the chart draws once per data set and axes: the points, the reference lines and the ranges.
-    `analysis` is of the points the run trains on (a hold-out taken out), in the data's own units.
+LANDSCAPE_SIZE = 61  # grid points a side: a smooth bowl, ~20 KB a background
+
+
+def landscape(t: RunTheory) -> dict[str, Any]:
+    """The loss over a (w0, w1) grid around the optimum that holds the start: exact from the training points'
+    moments, no pass over the points. Sent as log10 of the gap to the optimum, which rings the bowl evenly."""
+    s = t.settings
+    w0_grid, w1_grid = landscape_grid(t.train, include=[(s.init_w0, s.init_w1)], size=LANDSCAPE_SIZE, margin=0.25)
+    gap = loss_landscape(t.train, w0_grid, w1_grid) - t.train.loss_star
+    floor = max(abs(t.train.loss_star), 1.0) * 1e-9  # the grid's own rounding at the optimum
+    return {"w0": [float(w0_grid[0]), float(w0_grid[-1])], "w1": [float(w1_grid[0]), float(w1_grid[-1])],
+            "size": LANDSCAPE_SIZE, "log_gap": encode(np.log10(np.maximum(gap, floor)))}  # fmt: skip
+
+
+def background(t: RunTheory, data: Dataset, points: Drawn | None = None, plotly: str | None = None) -> dict[str, Any]:
+    """What the chart draws once per data set and axes: the points, the reference lines, the landscape and
+    the ranges, with the optimum of the points the run trains on (a hold-out taken out), in x's own units.
 
     Its `key` names it: a header says which background its run is drawn on, and a message identical to
     one the browser already has travels as a reference, so a new learning rate resends none of it.
     """
+    settings, analysis = t.settings, t.train
     init = (settings.init_w0, settings.init_w1)
     points = points if points is not None else drawn(data)
     x_range, y_range = fit_ranges(data, points, analysis, init)
@@ -112,7 +126,9 @@ def background(
         "optimum": [analysis.w0_star, analysis.w1_star],
         "loss_star": analysis.loss_star,
         "init": list(init),
-        "start_loss": float(analysis.moments.loss(*init)),  # exact from the moments: no pass over the points
+        "start_loss": t.start_loss(),  # exact from the moments: no pass over the points
+        "landscape": landscape(t),
+        "held_out": t.prepared.test is not None,
         "plotly": plotly,
     }
     message["key"] = hashlib.sha1(json.dumps(message, sort_keys=True).encode()).hexdigest()[:16]
@@ -121,8 +137,7 @@ def background(
 
 def header(
     run_id: str,
-    settings: Settings,
-    bound: float | None,
+    t: RunTheory,
     background_key: str,
     columns: Sequence[str] | None,
     *,
@@ -130,10 +145,13 @@ def header(
     records: np.ndarray | None = None,
     waiting: str | None = None,
     warning: dict | None = None,
+    captions: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """One run: its identity, its background's key, its length and rate, and, when it is over, every record
-    (rows × len(columns)) and how it ended. `columns` may be unknown while the worker starts (each feed names
-    them too)."""
+    """One run: its identity, its background's key, its length and rate, what theory predicts of its loss
+    gap (when it can), and, when it is over, every record (rows × len(columns)) and how it ended. `columns`
+    may be unknown while the worker starts (each feed names them too)."""
+    settings = t.settings
+    predicted = t.predicted_gap()
     message: dict[str, Any] = {
         "kind": "header",
         "run": run_id,
@@ -141,7 +159,11 @@ def header(
         "total": settings.steps + 1,
         "columns": list(columns) if columns else None,
         "lr": settings.lr,
-        "bound": bound,  # the run's largest stable rate, None when none is known
+        "bound": t.bound.lr,  # the run's largest stable rate, None when none is known
+        # a diverging rate's prediction overflows: clipped where no axis reaches, so the chart stays finite
+        "predicted": encode(np.clip(np.nan_to_num(predicted, nan=0.0, posinf=1e30), 0.0, 1e30))
+        if predicted is not None else None,
+        "captions": captions or {},
         "status": status,
         "waiting": waiting,
         "warning": warning,
@@ -149,6 +171,14 @@ def header(
     if records is not None:
         message["records"] = records_payload(records)
     return message
+
+
+def pins(pinned: Sequence[tuple[str, Any]]) -> dict[str, Any]:
+    """The runs a visitor pinned for comparison, (label, run) pairs: their background and decimated curves."""
+    return {"kind": "pins", "pins": [
+        {"label": label, "background": p.background, "steps": encode(p.steps), "loss": encode(p.loss),
+         "w0": encode(p.w0), "w1": encode(p.w1)} for label, p in pinned
+    ]}  # fmt: skip
 
 
 def feed(run_id: str, first: int, values: np.ndarray, columns: Sequence[str]) -> dict[str, Any]:

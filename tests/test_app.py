@@ -38,7 +38,7 @@ def messages(at: AppTest) -> list[dict]:
 def shown_run(at: AppTest) -> dict:
     """The run chart's run, as the page sent it: background, header, records (rows × columns), how it ended."""
     sent = messages(at)
-    assert [m["kind"] for m in sent[:3]] == ["view", "background", "header"]
+    assert [m["kind"] for m in sent[:4]] == ["view", "background", "pins", "header"]
     (background,) = [m for m in sent if m["kind"] == "background"]
     (head,) = [m for m in sent if m["kind"] == "header"]
     assert head["background"] == background["key"]
@@ -167,8 +167,8 @@ def test_edge_settings_run_without_exception(query):
 def test_a_run_over_the_work_budget_is_refused_with_what_to_lower():
     at = visit({"n": "1000000", "steps": "10000"})
     sent = messages(at)
-    assert [m["kind"] for m in sent] == ["view", "background", "header"]  # no feed: nothing trained
-    status = sent[2]["status"]
+    assert [m["kind"] for m in sent] == ["view", "background", "pins", "header"]  # no feed: nothing trained
+    status = sent[3]["status"]
     assert status["kind"] == "error"
     assert status["text"] == texts.budget_problem(Settings(n=1_000_000, steps=10_000), 1_000_000)
     assert "Lower steps to 3,000 or n to 300,069" in status["text"]
@@ -341,3 +341,69 @@ def test_the_script_download_is_disabled_with_why_for_runs_it_cannot_repeat():
     at = visit({"optimizer": "adam", "steps": "50"})
     (script,) = [b for b in at.get("download_button") if b.proto.label == "Script (Python)"]
     assert script.proto.disabled and "the adam optimizer" in script.proto.help
+
+
+# ---- insight: optimizers, theory, pinned runs -----------------------------------------------------------
+
+
+def test_another_optimizer_trains_as_the_engine_does_and_theory_says_what_it_can():
+    from linreg_core.theory import theory
+
+    settings = Settings(optimizer="momentum", momentum=0.8, lr=0.05, steps=300)
+    at = visit(settings.to_query())
+    shown = shown_run(at)
+    np.testing.assert_array_equal(shown["values"][:, :3], engine(settings)[0][:, :3])
+    t = theory(linear_like(settings), settings)
+    assert shown["header"]["bound"] == pytest.approx(t.bound.lr)  # 2(1+β)/λmax, not GD's 2/λmax
+    np.testing.assert_array_equal(decode(shown["header"]["predicted"]), np.float32(t.predicted_gap()))
+    adam = shown_run(visit({"optimizer": "adam", "steps": "50"}))
+    assert adam["header"]["bound"] is None and adam["header"]["predicted"] is None
+    assert "adaptive" in adam["header"]["captions"]["gap"].lower()
+
+
+def test_the_landscape_sent_is_the_exact_loss_surface_of_the_training_points():
+    from linreg_core.analysis import mse
+
+    settings = Settings(test_fraction=0.25, n=400)
+    at = visit(settings.to_query())
+    land = shown_run(at)["background"]["landscape"]
+    grid0, grid1 = np.linspace(*land["w0"], land["size"]), np.linspace(*land["w1"], land["size"])
+    log_gap = decode(land["log_gap"]).reshape(land["size"], land["size"])
+    from linreg_core.theory import theory
+
+    t = theory(linear_like(settings), settings)
+    train = t.prepared.train
+    for r, c in [(0, 0), (30, 7), (60, 60), (12, 49)]:  # row = w1, column = w0
+        direct = mse(train.x, train.y, grid0[c], grid1[r]) - t.train.loss_star  # a pass over the points
+        assert 10 ** float(log_gap[r, c]) == pytest.approx(direct, rel=1e-5)
+    start = (settings.init_w0, settings.init_w1)
+    assert land["w0"][0] <= start[0] <= land["w0"][1] and land["w1"][0] <= start[1] <= land["w1"][1]
+
+
+def test_every_chart_has_its_caption_and_the_noise_one_explains_the_intercept():
+    head = shown_run(visit())["header"]
+    assert set(head["captions"]) == {"fit", "landscape", "loss", "gap", "weights"}
+    assert "w1 + noise/2" in head["captions"]["fit"] and "zig-zag" in head["captions"]["landscape"]
+
+
+def pins_sent(at: AppTest) -> list[dict]:
+    (message,) = [m for m in messages(at) if m["kind"] == "pins"]
+    return message["pins"]
+
+
+def test_pinned_runs_survive_reruns_and_are_labelled_by_what_differs():
+    at = visit({"steps": "200"})
+    first = shown_run(at)
+    at.button(key="pin").click().run()
+    assert len(pins_sent(at)) == 1
+    at.select_slider(key="lr").set_value(0.1).run()
+    pins = pins_sent(at)
+    assert [p["label"] for p in pins] == ["#1 lr 0.02"]
+    np.testing.assert_array_equal(decode(pins[0]["loss"]), first["values"][decode(pins[0]["steps"]).astype(int), 0])
+    at.button(key="pin").click().run()
+    at.selectbox(key="optimizer").set_value("adam").run()
+    assert [p["label"] for p in pins_sent(at)] == ["#1 lr 0.02, optimizer gd", "#2 lr 0.1, optimizer gd"]
+    at.run()  # and once more, with nothing changed
+    assert len(pins_sent(at)) == 2 and pins_sent(at)[0]["background"] == shown_run(at)["background"]["key"]
+    at.button(key="unpin").click().run()
+    assert pins_sent(at) == []

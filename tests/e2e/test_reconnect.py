@@ -25,6 +25,18 @@ KEEP_SOCKETS_JS = """
 """
 
 
+def trained(page, server) -> None:
+    """wait_for_trained, and on a timeout what the page and its server were doing (for a failure's report)."""
+    try:
+        wait_for_trained(page, RUN_MS)
+    except Exception as e:
+        screenshot(page, "FAILED-reconnect-first-run")
+        state = page.evaluate("() => [document.querySelector('[data-testid=stApp]').outerHTML.slice(0, 200),"
+                              " (window.__gtlRuns || {}).trace]")  # fmt: skip
+        log = server.stderr_tail(3000)
+        raise AssertionError(f"first run did not finish; page: {state}; server stderr: {log}") from e
+
+
 def press_and_wait_for_training(page) -> str:
     """Press ArrowRight on the learning rate; return once the new run shows trained steps and still trains."""
     before = read(page)["run"]
@@ -48,7 +60,7 @@ def test_a_run_whose_connection_drops_says_where_it_stopped(browser):
         instrument(page)
         page.add_init_script(KEEP_SOCKETS_JS)
         page.goto(f"{url}/?n=1000000&steps=1000")
-        wait_for_trained(page, RUN_MS)
+        trained(page, server)
         run = press_and_wait_for_training(page)
         page.evaluate("() => window.__sockets.forEach(s => s.close())")
         context.set_offline(True)  # and no reconnection
@@ -74,7 +86,7 @@ def test_a_tab_whose_server_restarts_mid_run_reconnects_and_trains_again(browser
         page = context.new_page()
         instrument(page)
         page.goto(f"{url}/?n=1000000&steps=1000")
-        wait_for_trained(page, RUN_MS)
+        trained(page, server)
         run = press_and_wait_for_training(page)
         server.stop()
         # whichever the chart hears of first: the worker's end (through the server's last message) or the
@@ -115,7 +127,7 @@ def test_a_tab_whose_run_failed_with_the_server_retrains_once_the_server_is_back
         page = context.new_page()
         instrument(page)
         page.goto(f"{url}/?n=1000000&steps=1000")
-        wait_for_trained(page, RUN_MS)
+        trained(page, server)
         run = press_and_wait_for_training(page)
         (worker,) = [
             c for c in psutil.Process(server.proc.pid).children() if "dashboard.worker" in " ".join(c.cmdline())

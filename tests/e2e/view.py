@@ -50,8 +50,10 @@ def read(page) -> dict | None:
 
 
 def trace(view: dict, plot: str, name: str) -> dict:
-    matches = [t for t in view["plots"][plot] if t["name"] == name]
-    assert len(matches) == 1, (plot, name, [t["name"] for t in view["plots"][plot]])
+    """A painted trace of a panel by its name, in either of the panel's two layers (moving, or static)."""
+    traces = view["plots"][plot] + view["plots"].get(f"{plot}-under", [])
+    matches = [t for t in traces if t["name"] == name]
+    assert len(matches) == 1, (plot, name, [t["name"] for t in traces])
     return matches[0]
 
 
