@@ -235,7 +235,7 @@ def captions(t: RunTheory, data) -> dict[str, str]:
         factor = t.factor()
         gap = (
             "The gap to the optimum loss on a log scale: the run (solid) against theory (dashed). On this bowl theory "
-            f"predicts every step exactly, the gap shrinking about {factor ** 2:.4g}× a step once the fast direction "
+            f"predicts every step exactly, the gap shrinking about {factor**2:.4g}× a step once the fast direction "
             "has settled. The run parts from it only where float32 runs out of digits."
         )
     elif not t.full_batch:

@@ -162,7 +162,8 @@ def header(
         "bound": t.bound.lr,  # the run's largest stable rate, None when none is known
         # a diverging rate's prediction overflows: clipped where no axis reaches, so the chart stays finite
         "predicted": encode(np.clip(np.nan_to_num(predicted, nan=0.0, posinf=1e30), 0.0, 1e30))
-        if predicted is not None else None,
+        if predicted is not None
+        else None,
         "captions": captions or {},
         "status": status,
         "waiting": waiting,
