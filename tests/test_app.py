@@ -72,8 +72,9 @@ def assert_same_run(shown: dict, settings: Settings) -> None:
     assert shown["header"]["total"] == settings.steps + 1
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def app() -> AppTest:
+    """A fresh visit for each test (tests change its controls: a shared one would make them depend on order)."""
     return visit()
 
 
