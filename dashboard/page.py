@@ -126,8 +126,9 @@ def _lr_extras(where, values: dict) -> None:
     if probe.optimizer == "gd":
         picks = {"best": t.fit.best_lr, **picks}
     row = where.container(horizontal=True, gap="small")
+    lo, hi = next((k.lo, k.hi) for name, _, _, k in knobs() if name == "lr")
     for label, rate in picks.items():
-        rate = min(max(float(f"{rate:.4g}"), 1e-4), 10.0)  # within the setting's range
+        rate = min(max(float(f"{rate:.4g}"), lo), hi)  # within the setting's range
         row.button(
             label, key=f"lr-pick-{label}", on_click=_set_lr, args=(rate,), width="content",
             help=f"Set the learning rate to {rate:g}.",
