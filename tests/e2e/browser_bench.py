@@ -104,13 +104,7 @@ def measure_press(page, key: str) -> dict:
 
 
 def bench_n(browser, base: str, n: int, reps: int, warmup: int) -> dict:
-    context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    page.set_default_timeout(600_000)
-    harness.instrument(page)
-    page.add_init_script(FRAMES_JS)
-    page.goto(f"{base}/?n={n}")
-    harness.wait_for_trained(page, 600_000)
+    context, page = harness.trained_page(browser, f"{base}/?n={n}", FRAMES_JS, viewport=VIEWPORT)
     results, problems = [], []
     for i in range(warmup + reps):
         r = measure_press(page, "ArrowRight" if i % 2 == 0 else "ArrowLeft")  # stay near the default rate

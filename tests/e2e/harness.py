@@ -311,6 +311,20 @@ def wait_for_trained(page, timeout: float = 120_000) -> None:
     page.wait_for_selector(NOT_RUNNING_SELECTOR, timeout=timeout)
 
 
+def trained_page(browser, url: str, *init_scripts: str, viewport=None, timeout: float = 600_000):
+    """A new context and page (instrumented, with `init_scripts`), opened on `url` and trained once:
+    (context, page). Close the context when done."""
+    context = browser.new_context(viewport=viewport or {"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(timeout)
+    instrument(page)
+    for script in init_scripts:
+        page.add_init_script(script)
+    page.goto(url)
+    wait_for_trained(page, timeout)
+    return context, page
+
+
 def screenshot(page, name: str, *, full_page: bool = True) -> Path:
     """Save a PNG under <repo>/artifacts/screenshots/ and return its path.
 

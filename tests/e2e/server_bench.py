@@ -140,35 +140,41 @@ def memory(browser, server, sessions: int, settle: float) -> dict:
     return result
 
 
-def health(browser, server, presses: int, n: int) -> dict:
-    """Health-check latency (a request every 20 ms from another thread) while one session reruns `presses`
-    times, against the same requests on an idle server."""
+class HealthProbe(threading.Thread):
+    """Asks the server's health check every 20 ms from its own thread while in a `with` block; `latencies`
+    in ms. A script run that holds the server (its GIL, its event loop) shows up as a slow answer."""
 
-    def poll(stop: threading.Event, out: list) -> None:
-        while not stop.is_set():
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url, self.latencies, self._stop_flag = f"{url}/_stcore/health", [], threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_flag.is_set():
             t = time.perf_counter()
-            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=30) as r:
+            with urllib.request.urlopen(self.url, timeout=30) as r:
                 r.read()
-            out.append((time.perf_counter() - t) * 1000)
+            self.latencies.append((time.perf_counter() - t) * 1000)
             time.sleep(0.02)
 
+    def __enter__(self) -> HealthProbe:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop_flag.set()
+        self.join()
+
+
+def health(browser, server, presses: int, n: int) -> dict:
+    """Health-check latency while one session reruns `presses` times, against an idle server's."""
     context, page = open_session(browser, f"{server.url}/?n={n}")
     try:
-        idle: list[float] = []
-        stop = threading.Event()
-        t = threading.Thread(target=poll, args=(stop, idle), daemon=True)
-        t.start()
-        time.sleep(3)
-        stop.set()
-        t.join()
-        busy: list[float] = []
-        stop = threading.Event()
-        t = threading.Thread(target=poll, args=(stop, busy), daemon=True)
-        t.start()
-        for i in range(presses):
-            press(page, "lr", "ArrowRight" if i % 2 == 0 else "ArrowLeft")
-        stop.set()
-        t.join()
+        with HealthProbe(server.url) as quiet:
+            time.sleep(3)
+        with HealthProbe(server.url) as loaded:
+            for i in range(presses):
+                press(page, "lr", "ArrowRight" if i % 2 == 0 else "ArrowLeft")
+        idle, busy = quiet.latencies, loaded.latencies
     finally:
         context.close()
 
@@ -199,58 +205,40 @@ BURST_JS = r"""
 """
 
 
+def burst_once(page, server, keys: int, gap_ms: int, rep: int) -> dict:
+    thumb = page.locator(".st-key-lr").get_by_role("slider").first
+    thumb.focus()
+    for _ in range(keys):
+        page.keyboard.press("ArrowRight" if rep % 2 == 0 else "ArrowLeft")
+        page.wait_for_timeout(gap_ms)
+    page.wait_for_function("() => document.querySelector('.gtl-view').dataset.state === 'done'")
+    harness.wait_for_idle(page, 600_000)
+    data = page.evaluate("() => window.__burst")
+    last_key = data["keys"][-1]
+    final = page.evaluate("() => document.querySelector('.gtl-view').dataset.run")
+    frames = [t for t, run, _ in data["frames"] if run == final and t >= last_key]
+    done = [t for t, run, step in data["frames"] if run == final and step not in ("", "start")]
+    if TRACE:  # the final run's timeline, ms after the last key: the server's side and the chart's
+        wall = data["wall"][-1]
+        chart = page.evaluate("() => window.__gtlRuns.trace")
+        server_lines = [json.loads(line) for line in server.stderr_tail(200_000).splitlines() if line.startswith("[")]
+        events = sorted([(t - wall, "server " + e) for t, e, run in server_lines if run == final]
+                        + [(t - wall, "chart " + e) for t, e, run, _ in chart if run == final])  # fmt: skip
+        print("  timeline of the final run:", ", ".join(f"{e} {t:.0f}" for t, e in events[:8]))
+    return {"first_frame_ms": frames[0] - last_key if frames else None,
+            "first_step_ms": done[0] - last_key if done else None}  # fmt: skip
+
+
 def burst(browser, server, keys: int, gap_ms: int, n: int, reps: int) -> dict:
     """`keys` learning-rate key presses `gap_ms` apart at n; from the last key to the first painted frame of
     the run that ends up shown (and to its end), and the health-check latency meanwhile."""
-    context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    page.set_default_timeout(600_000)
-    harness.instrument(page)
-    page.add_init_script(BURST_JS)
-    page.goto(f"{server.url}/?n={n}")
-    harness.wait_for_trained(page, 600_000)
-    latencies: list[float] = []
-    stop = threading.Event()
-
-    def poll() -> None:
-        while not stop.is_set():
-            t = time.perf_counter()
-            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=30) as r:
-                r.read()
-            latencies.append((time.perf_counter() - t) * 1000)
-            time.sleep(0.02)
-
-    results = []
-    thread = threading.Thread(target=poll, daemon=True)
-    thread.start()
+    context, page = harness.trained_page(browser, f"{server.url}/?n={n}", BURST_JS, viewport=VIEWPORT)
     try:
-        for rep in range(reps):
-            thumb = page.locator(".st-key-lr").get_by_role("slider").first
-            thumb.focus()
-            for _ in range(keys):
-                page.keyboard.press("ArrowRight" if rep % 2 == 0 else "ArrowLeft")
-                page.wait_for_timeout(gap_ms)
-            page.wait_for_function("() => document.querySelector('.gtl-view').dataset.state === 'done'")
-            harness.wait_for_idle(page, 600_000)
-            data = page.evaluate("() => window.__burst")
-            last_key = data["keys"][-1]
-            final = page.evaluate("() => document.querySelector('.gtl-view').dataset.run")
-            frames = [t for t, run, _ in data["frames"] if run == final and t >= last_key]
-            done = [t for t, run, step in data["frames"] if run == final and step not in ("", "start")]
-            results.append({"first_frame_ms": frames[0] - last_key if frames else None,
-                            "first_step_ms": done[0] - last_key if done else None})  # fmt: skip
-            if TRACE:  # the final run's timeline, ms after the last key: the server's side and the chart's
-                wall = data["wall"][-1]
-                browser = page.evaluate("() => window.__gtlRuns.trace")
-                server_lines = [json.loads(line) for line in server.stderr_tail(200_000).splitlines()
-                                if line.startswith("[")]  # fmt: skip
-                events = sorted([(t - wall, "server " + e) for t, e, run in server_lines if run == final]
-                                + [(t - wall, "chart " + e) for t, e, run, _ in browser if run == final])  # fmt: skip
-                print("  timeline of the final run:", ", ".join(f"{e} {t:.0f}" for t, e in events[:8]))
+        with HealthProbe(server.url) as probe:
+            results = [burst_once(page, server, keys, gap_ms, rep) for rep in range(reps)]
     finally:
-        stop.set()
-        thread.join()
         context.close()
+    latencies = probe.latencies
     return {
         "first_frame_ms": statistics.median([r["first_frame_ms"] for r in results]),
         "first_step_ms": statistics.median([r["first_step_ms"] for r in results]),

@@ -25,123 +25,116 @@ KEEP_SOCKETS_JS = """
 """
 
 
-def trained(page, server) -> None:
-    """wait_for_trained, and on a timeout what the page and its server were doing (for a failure's report)."""
-    try:
-        wait_for_trained(page, RUN_MS)
-    except Exception as e:
-        screenshot(page, "FAILED-reconnect-first-run")
-        state = page.evaluate("() => [document.querySelector('[data-testid=stApp]').outerHTML.slice(0, 200),"
-                              " (window.__gtlRuns || {}).trace]")  # fmt: skip
-        log = server.stderr_tail(3000)
-        raise AssertionError(f"first run did not finish; page: {state}; server stderr: {log}") from e
+class Scene:
+    """A server of this test's own, a tab trained on SLOW there, and a new run started and still training."""
+
+    def __init__(self, browser, *init_scripts: str) -> None:
+        self.server = StreamlitServer()
+        url = self.server.start()
+        self.context = browser.new_context(viewport=VIEWPORT)
+        self.page = self.context.new_page()
+        instrument(self.page)
+        for script in init_scripts:
+            self.page.add_init_script(script)
+        self.page.goto(f"{url}/?n=1000000&steps=1000")
+        self._trained()
+        self.run = self._press_and_wait_for_training()
+
+    def restart(self) -> None:
+        """Stop the server (with its training worker) and start a new one on the same port."""
+        self.server.stop()
+        self.server = StreamlitServer(port=self.server.port)
+        self.server.start()
+
+    def close(self) -> None:
+        self.context.close()
+        self.server.stop()
+
+    def _trained(self) -> None:
+        """wait_for_trained, and on a timeout what the page and its server were doing (for a failure's report)."""
+        try:
+            wait_for_trained(self.page, RUN_MS)
+        except Exception as e:
+            screenshot(self.page, "FAILED-reconnect-first-run")
+            state = self.page.evaluate("() => (window.__gtlRuns || {}).trace")
+            raise AssertionError(
+                f"first run did not finish; chart: {state}; server: {self.server.stderr_tail(3000)}"
+            ) from e
+
+    def _press_and_wait_for_training(self) -> str:
+        """ArrowRight on the learning rate; once the new run shows trained steps and still trains, its id."""
+        page = self.page
+        before = read(page)["run"]
+        page.locator(".st-key-lr").get_by_role("slider").first.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(
+            f"""(other) => {{ const r = document.querySelector('.gtl-view');
+                  return r.dataset.run !== other && r.dataset.step !== 'start' && ({RUNNING})(); }}""",
+            arg=before, timeout=RUN_MS,
+        )  # fmt: skip
+        return read(page)["run"]
 
 
-def press_and_wait_for_training(page) -> str:
-    """Press ArrowRight on the learning rate; return once the new run shows trained steps and still trains."""
-    before = read(page)["run"]
-    thumb = page.locator(".st-key-lr").get_by_role("slider").first
-    thumb.focus()
-    page.keyboard.press("ArrowRight")
-    page.wait_for_function(
-        f"""(other) => {{ const r = document.querySelector('.gtl-view');
-              return r.dataset.run !== other && r.dataset.step !== 'start' && ({RUNNING})(); }}""",
-        arg=before, timeout=RUN_MS,
-    )  # fmt: skip
-    return read(page)["run"]
+@pytest.fixture
+def scene(browser, request):
+    made = Scene(browser, *getattr(request, "param", ()))
+    yield made
+    made.close()
 
 
-def test_a_run_whose_connection_drops_says_where_it_stopped(browser):
-    server = StreamlitServer()
-    url = server.start()
-    context = browser.new_context(viewport=VIEWPORT)
-    try:
-        page = context.new_page()
-        instrument(page)
-        page.add_init_script(KEEP_SOCKETS_JS)
-        page.goto(f"{url}/?n=1000000&steps=1000")
-        trained(page, server)
-        run = press_and_wait_for_training(page)
-        page.evaluate("() => window.__sockets.forEach(s => s.close())")
-        context.set_offline(True)  # and no reconnection
-        page.wait_for_function("() => document.querySelector('.gtl-view').dataset.state === 'stopped'")
-        cut = read(page)
-        assert cut["run"] == run and cut["kind"] == "warning"
-        match = re.match(r"Stopped at step ([\d,]+) of 1,000: the connection to the server was lost", cut["status"])
-        assert match and int(match[1].replace(",", "")) < 1000, cut["status"]
-        assert int(cut["step"]) <= int(match[1].replace(",", ""))  # the chart shows no step past the cut
-        screenshot(page, "connection-lost")
-    finally:
-        context.close()
-        server.stop()
+@pytest.mark.parametrize("scene", [(KEEP_SOCKETS_JS,)], indirect=True)
+def test_a_run_whose_connection_drops_says_where_it_stopped(scene):
+    page = scene.page
+    page.evaluate("() => window.__sockets.forEach(s => s.close())")
+    scene.context.set_offline(True)  # and no reconnection
+    page.wait_for_function("() => document.querySelector('.gtl-view').dataset.state === 'stopped'")
+    cut = read(page)
+    assert cut["run"] == scene.run and cut["kind"] == "warning"
+    match = re.match(r"Stopped at step ([\d,]+) of 1,000: the connection to the server was lost", cut["status"])
+    assert match and int(match[1].replace(",", "")) < 1000, cut["status"]
+    assert int(cut["step"]) <= int(match[1].replace(",", ""))  # the chart shows no step past the cut
+    screenshot(page, "connection-lost")
 
 
-def test_a_tab_whose_server_restarts_mid_run_reconnects_and_trains_again(browser):
+def test_a_tab_whose_server_restarts_mid_run_reconnects_and_trains_again(scene):
     """The server goes away mid-run (with its training worker): the chart says the run did not finish;
     the tab reconnects to the restarted server, whose new session trains the settings the tab holds."""
-    server = StreamlitServer()
-    url = server.start()
-    context = browser.new_context(viewport=VIEWPORT)
-    try:
-        page = context.new_page()
-        instrument(page)
-        page.goto(f"{url}/?n=1000000&steps=1000")
-        trained(page, server)
-        run = press_and_wait_for_training(page)
-        server.stop()
-        # whichever the chart hears of first: the worker's end (through the server's last message) or the
-        # lost connection; either way it says the run did not finish, and it never claims success
-        page.wait_for_function(
-            """() => document.querySelector('.gtl-view').dataset.state === 'stopped'
-                     || document.querySelector('.gtl-status').dataset.kind === 'error'"""
-        )
-        cut = read(page)
-        assert cut["run"] == run and cut["kind"] in ("warning", "error")
-        assert cut["status"].startswith("Stopped at step ") or "training process stopped" in cut["status"]
-        server = StreamlitServer(port=server.port)
-        server.start()
-        view = wait_done(page, other_than=run, timeout=RUN_MS)
-        thumb = page.locator(".st-key-lr").get_by_role("slider").first
-        shown_lr = float(thumb.get_attribute("aria-valuetext"))
-        assert shown_lr in (0.02, LR_STOPS[LR_STOPS.index(0.02) + 1])  # the tab kept or reset the slider
-        settings = SLOW.changed(lr=shown_lr)
-        _, _, values, _ = engine(settings)
-        assert_shows_step(view, values, 1000)
-        assert_background_is(view, settings)
-        assert page.get_by_test_id("stException").count() == 0
-        screenshot(page, "reconnected")
-    finally:
-        context.close()
-        server.stop()
+    page = scene.page
+    scene.server.stop()
+    # whichever the chart hears of first: the worker's end (through the server's last message) or the
+    # lost connection; either way it says the run did not finish, and it never claims success
+    page.wait_for_function(
+        """() => document.querySelector('.gtl-view').dataset.state === 'stopped'
+                 || document.querySelector('.gtl-status').dataset.kind === 'error'"""
+    )
+    cut = read(page)
+    assert cut["run"] == scene.run and cut["kind"] in ("warning", "error")
+    assert cut["status"].startswith("Stopped at step ") or "training process stopped" in cut["status"]
+    scene.restart()
+    view = wait_done(page, other_than=scene.run, timeout=RUN_MS)
+    shown_lr = float(page.locator(".st-key-lr").get_by_role("slider").first.get_attribute("aria-valuetext"))
+    assert shown_lr in (0.02, LR_STOPS[LR_STOPS.index(0.02) + 1])  # the tab kept or reset the slider
+    settings = SLOW.changed(lr=shown_lr)
+    _, _, values, _ = engine(settings)
+    assert_shows_step(view, values, 1000)
+    assert_background_is(view, settings)
+    assert page.get_by_test_id("stException").count() == 0
+    screenshot(page, "reconnected")
 
 
-def test_a_tab_whose_run_failed_with_the_server_retrains_once_the_server_is_back(browser):
+def test_a_tab_whose_run_failed_with_the_server_retrains_once_the_server_is_back(scene):
     """The training worker dies first (the page's script ends, saying so), then the whole server restarts:
     a page whose script had ended would wait for the visitor's next input; the chart asks for a rerun."""
     import psutil
 
-    server = StreamlitServer()
-    url = server.start()
-    context = browser.new_context(viewport=VIEWPORT)
-    try:
-        page = context.new_page()
-        instrument(page)
-        page.goto(f"{url}/?n=1000000&steps=1000")
-        trained(page, server)
-        run = press_and_wait_for_training(page)
-        (worker,) = [
-            c for c in psutil.Process(server.proc.pid).children() if "dashboard.worker" in " ".join(c.cmdline())
-        ]
-        worker.kill()
-        page.wait_for_function("() => document.querySelector('.gtl-status').dataset.kind === 'error'")
-        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
-        cut = read(page)
-        assert cut["run"] == run and "the training process stopped unexpectedly" in cut["status"]
-        server.stop()
-        server = StreamlitServer(port=server.port)
-        server.start()
-        view = wait_done(page, other_than=run, timeout=RUN_MS)
-        assert view["kind"] == "success"
-    finally:
-        context.close()
-        server.stop()
+    page = scene.page
+    children = psutil.Process(scene.server.proc.pid).children()
+    (worker,) = [c for c in children if "dashboard.worker" in " ".join(c.cmdline())]
+    worker.kill()
+    page.wait_for_function("() => document.querySelector('.gtl-status').dataset.kind === 'error'")
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
+    cut = read(page)
+    assert cut["run"] == scene.run and "the training process stopped unexpectedly" in cut["status"]
+    scene.restart()
+    view = wait_done(page, other_than=scene.run, timeout=RUN_MS)
+    assert view["kind"] == "success"
