@@ -212,6 +212,11 @@ def captions(t: RunTheory, data) -> dict[str, str]:
         "The slope and the intercept after each step, against the least-squares values (dotted). The one that "
         "lies along the bowl's shallow direction arrives last."
     )
+    if t.diverges:
+        weights = (
+            "The slope and the intercept after each step. Past the stability bound each step overshoots further than "
+            "the last: the weights swing from side to side, wider every step, and never settle."
+        )
     kappa = t.fit.condition_number
     landscape = (
         f"The loss over every line (w0, w1): a bowl whose rings are equal steps of the gap to the optimum (×). "
@@ -233,10 +238,15 @@ def captions(t: RunTheory, data) -> dict[str, str]:
         )
     if t.exact:
         factor = t.factor()
+        trend = (
+            f"growing about {factor**2:.4g}× a step: the run diverges"
+            if t.diverges
+            else f"shrinking about {factor**2:.4g}× a step once the fast direction has settled"
+        )
         gap = (
             "The gap to the optimum loss on a log scale: the run (solid) against theory (dashed). On this bowl theory "
-            f"predicts every step exactly, the gap shrinking about {factor**2:.4g}× a step once the fast direction "
-            "has settled. The run parts from it only where float32 runs out of digits."
+            f"predicts every step exactly, the gap {trend}. The run parts from it only where float32 runs out of "
+            "digits."
         )
     elif not t.full_batch:
         gap = (

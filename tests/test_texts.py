@@ -96,3 +96,18 @@ def test_the_default_run_and_the_largest_plain_run_are_within_budget():
     assert texts.budget_problem(Settings(), 100) is None
     assert texts.budget_problem(Settings(n=1_000_000, steps=3000), 1_000_000) is None
     assert texts.budget_problem(Settings(n=1_000_000, steps=3001), 1_000_000) is not None
+
+
+@pytest.mark.parametrize("lr, word", [(0.1, "shrinking"), (0.5, "growing")])
+def test_the_gap_caption_gives_the_rate_the_real_run_moves_at(lr, word):
+    """The caption's factor per step is read against the run's own gap over its last steps."""
+    settings = Settings(lr=lr, steps=40)
+    data = linear_like(settings)
+    t = theory(data, settings)
+    caption = texts.captions(t, data)["gap"]
+    factor = float(re.search(rf"{word} about ([\d.]+)× a step", caption)[1])
+    values = np.concatenate([b.values for b in TrainingRun(data, settings).blocks()])
+    gap = values[:, 0].astype(np.float64) - analyse(data).loss_star
+    assert factor == pytest.approx((gap[-1] / gap[-11]) ** 0.1, rel=1e-3)  # printed to 4 digits
+    weights = texts.captions(t, data)["weights"]
+    assert ("never settle" in weights) == (word == "growing")
