@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
 from server_bench import Sampler  # noqa: E402
 
+sys.path.insert(0, str(harness.REPO_ROOT))  # the engine, for the command line's answers
 from linreg_core.settings import LR_STOPS, Settings  # noqa: E402
 
 LINE = re.compile(r"^STEP: (\d+) - loss: (\S+), w0: (-?\d+\.\d{4}), w1: (-?\d+\.\d{4})$")
