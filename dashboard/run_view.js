@@ -246,6 +246,10 @@ class RunView {
     this.raf = 0;
     this.plotly = null;
     this.ranges = {};
+    // Panels scrolled out of sight skip the frames of a moving run (live or playing); what they missed is
+    // kept and drawn on the frame they come back into sight. A resting run (paused, done) draws them all.
+    this.inSight = new Set();
+    this.missed = {};
     this.build();
     G.views.add(this);
     this.watchScript();
@@ -306,6 +310,15 @@ class RunView {
       this.resizeTimer = setTimeout(() => this.allPlots().forEach((p) => this.plotly.Plots.resize(p)), 80);
     });
     this.resizer.observe(grid);
+    this.sight = new IntersectionObserver((entries) => {
+      for (const e of entries) {
+        const name = e.target.dataset.plot;
+        if (e.isIntersecting) this.inSight.add(name);
+        else this.inSight.delete(name);
+      }
+      if (Object.keys(this.missed).some((name) => this.inSight.has(name))) this.kick();
+    });
+    for (const plot of Object.values(this.panels)) this.sight.observe(plot);
 
     this.play.addEventListener("click", () => (this.mode === "playing" ? this.pause() : this.startPlay()));
     this.scrub.addEventListener("input", () => {
@@ -335,6 +348,7 @@ class RunView {
     cancelAnimationFrame(this.raf);
     if (this.observer) this.observer.disconnect();
     this.resizer.disconnect();
+    this.sight.disconnect();
     G.views.delete(this);
     this.root.remove();
     this.dead = true;
@@ -371,6 +385,7 @@ class RunView {
       this.want = -1;
       this.shown = -2;
       this.ghostRows = -1;
+      this.missed = {};
       this.ranges = {};
       this.targets = logTargets(h.total, LIVE_FRAMES);
       this._stops = null;
@@ -452,6 +467,7 @@ class RunView {
     if (this.want !== this.shown || this.ghostRows !== this.store.rows) {
       this.draw(Math.min(this.want, last), now);
     }
+    this.catchUp();
     this.drawStatus();
     if (again) this.kick();
   }
@@ -565,6 +581,7 @@ class RunView {
     const keep = this.shown;
     this.backgroundDrawn = false;
     this.ghostRows = -1;
+    this.missed = {};
     this.shown = -2;
     if (keep >= -1 && this.mode !== "live") this.want = keep;
     this.kick();
@@ -703,6 +720,7 @@ class RunView {
     this.backgroundKey = h.background;
     this.axesToReset = false;
     this.extrasFor = null;
+    this.extrasBackground = null;
     this.note.textContent = h.points.shown < h.points.n
       ? `The data panel shows a random ${fmt.int(h.points.shown)} of the ${fmt.int(h.points.n)} points; training uses every one.`
       : "";
@@ -735,6 +753,16 @@ class RunView {
       { frame: { duration: 0, redraw: false }, transition: { duration: 0 }, mode: "immediate" });
   }
 
+  // Panels back in sight (or a run come to rest) draw the frames they skipped: the step shown now.
+  catchUp() {
+    const resting = this.mode !== "live" && this.mode !== "playing";
+    for (const [name, changes] of Object.entries(this.missed)) {
+      if (!resting && !this.inSight.has(name)) continue;
+      delete this.missed[name];
+      this.move(name, changes);
+    }
+  }
+
   // New y ranges for both layers of a panel.
   setRange(name, range) {
     this.ranges[name] = range;
@@ -749,7 +777,12 @@ class RunView {
     const pins = (G.pins || []).slice(0, MAX_PINS);
     const signature = `${h.run}|${G.pinsVersion || 0}`;
     if (this.extrasFor === signature) return;
+    // what each lower layer shows: the pins (loss, landscape: on this background) and theory (gap: this run)
+    const drawn = this.extrasFor ? this.extrasFor.split("|") : [];
+    const changed = drawn[1] !== String(G.pinsVersion || 0) || this.extrasBackground !== h.background
+      ? ["loss", "landscape", "gap"] : ["gap"];
     this.extrasFor = signature;
+    this.extrasBackground = h.background;
     for (const [name, text] of Object.entries(h.captions || {})) if (this.captions[name]) this.captions[name].textContent = text;
     const series = pins.map((p) => ({ steps: Array.from(decode(p.steps)), loss: Array.from(decode(p.loss)),
       w0: Array.from(decode(p.w0)), w1: Array.from(decode(p.w1)), same: p.background === h.background, label: p.label }));
@@ -764,7 +797,7 @@ class RunView {
     const predicted = h.predicted ? decode(h.predicted) : null;
     const steps = predicted ? this.curveIdx.filter((k) => k < predicted.length) : [];
     Object.assign(sc.gap.under[MAX_PINS], { x: steps, y: steps.map((k) => Math.max(predicted[k], this.gapFloor)) });
-    for (const name of ["loss", "landscape", "gap"]) {
+    for (const name of changed) {
       this.plotly.react(this.unders[name], sc[name].under, this.panelLayout(name, true), PLOT_CONFIG);
     }
     this.legends.loss.querySelectorAll(".gtl-pin, .gtl-held").forEach((e) => e.remove());
@@ -865,11 +898,20 @@ class RunView {
       landscape: { 0: { x: [h.init[0], ...col("w0", steps)], y: [h.init[1], ...col("w1", steps)] }, 1: { x: [w0], y: [w1] } },
       loss, gap: gaps, weights,
     };
+    const moving = this.mode === "live" || this.mode === "playing";
     // an axis that no longer holds a curve (a diverging run) is widened first, then the curve drawn
     for (const [name, changes] of Object.entries(moves)) {
       const range = wide && wide[name];
-      if (range) this.setRange(name, range).then(() => this.move(name, changes));
-      else this.move(name, changes);
+      if (moving && !this.inSight.has(name)) {
+        // out of sight: keep the latest of each trace for when it comes back; axes change at once
+        this.missed[name] = Object.assign(this.missed[name] || {}, changes);
+        if (range) this.setRange(name, range);
+        continue;
+      }
+      const all = Object.assign(this.missed[name] || {}, changes);
+      delete this.missed[name];
+      if (range) this.setRange(name, range).then(() => this.move(name, all));
+      else this.move(name, all);
     }
 
     if (this.shown < 0 && i >= 0) trace("first-step", this.runId, i);

@@ -43,7 +43,8 @@ FRAMES_JS = r"""
     const fit = r && r.querySelector('.gtl-plot[data-plot=fit]');
     const loss = r && r.querySelector('.gtl-plot[data-plot=loss]');
     if (fit && fit._fullData && loss && loss._fullData) {
-      const line = fit._fullData[3], marker = loss._fullData[3];
+      const named = (gd, name) => gd._fullData.find((t) => t.name === name) || {};
+      const line = named(fit, 'current fit'), marker = named(loss, 'shown step');
       const sig = JSON.stringify([Array.from(line.y || []), Array.from(marker.x || []), r.dataset.run]);
       if (sig !== last) {
         last = sig;
@@ -110,6 +111,8 @@ def bench_n(browser, base: str, n: int, reps: int, warmup: int) -> dict:
         r = measure_press(page, "ArrowRight" if i % 2 == 0 else "ArrowLeft")  # stay near the default rate
         if page.get_by_test_id("stException").count():
             problems.append(f"n={n}: an exception is shown")
+        if not r["live_frames"]:
+            problems.append(f"n={n}: no painted frame was seen (has the chart's trace naming changed?)")
         if i >= warmup:
             results.append(r)
         time.sleep(0.3)

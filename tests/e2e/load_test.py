@@ -39,7 +39,8 @@ FRAMES_JS = r"""
     const r = document.querySelector('.gtl-view');
     const fit = r && r.querySelector('.gtl-plot[data-plot=fit]');
     if (fit && fit._fullData) {
-      const sig = JSON.stringify([Array.from(fit._fullData[3].y || []), r.dataset.run, r.dataset.step,
+      const line = fit._fullData.find((t) => t.name === 'current fit') || {};
+      const sig = JSON.stringify([Array.from(line.y || []), r.dataset.run, r.dataset.step,
                                   r.dataset.state]);
       if (sig !== last) { last = sig; B.frames.push([performance.now(), r.dataset.run, r.dataset.state]); }
     }

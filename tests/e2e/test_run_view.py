@@ -60,6 +60,7 @@ def test_the_live_chart_paints_the_new_data_after_each_data_control(app_page, co
     """The defect: while the new run animated, the old run's points and lines stayed up. Read what the browser
     painted in the middle of the new run's live phase and compare it with the engine's data for the new settings."""
     page = app_page
+    page.set_viewport_size({"width": 1400, "height": 2300})  # every panel in sight: all of them follow each frame
     before = read(page)["run"]
     act(page)
     live = wait_live(page, other_than=before)
@@ -72,6 +73,36 @@ def test_the_live_chart_paints_the_new_data_after_each_data_control(app_page, co
     assert done["run"] == live["run"]
     assert_background_is(done, settings)
     assert_shows_step(done, values, settings.steps)
+
+
+def test_a_panel_scrolled_into_sight_mid_run_shows_the_step_shown_at_once(page, streamlit_server):
+    """Panels out of sight skip the frames of a moving run; the one scrolled to must catch up on its next frame,
+    while the run is still live, not at its end."""
+    page.goto(f"{streamlit_server}/?n=100000")  # a run of a few seconds: time to scroll during it
+    first = wait_done(page)
+    press(page, "lr", "ArrowLeft")
+    settings = Settings(n=100_000, lr=LR_STOPS[LR_STOPS.index(0.02) - 1])
+    wait_live(page, other_than=first["run"])
+    page.locator(".gtl-panel-weights").scroll_into_view_if_needed()
+    caught = page.wait_for_function(
+        """() => { const r = document.querySelector('.gtl-view');
+             if (r.dataset.state !== 'live') return {late: true};
+             const gd = r.querySelector('.gtl-plot[data-plot=weights]');
+             const named = (name) => (gd._fullData || []).find((t) => t.name === name) || {x: [], y: []};
+             const m = named('shown step'), ghost = named('w0 (whole run)');
+             return m.x.length && String(m.x[0]) === r.dataset.step
+               ? {step: +r.dataset.step, y: Array.from(m.y, Number), ghost: [Array.from(ghost.x), Array.from(ghost.y)]}
+               : null; }""",
+        polling="raf", timeout=RUN_MS,
+    ).json_value()  # fmt: skip
+    assert "late" not in caught, "the weights panel caught up only when the run ended"
+    _, _, values, _ = engine(settings)
+    np.testing.assert_allclose(caught["y"], values[caught["step"], 1:3], rtol=1e-6)
+    steps, w0 = caught["ghost"]  # the whole run so far, sent while the panel was out of sight, is there too
+    assert steps[-1] >= caught["step"]
+    np.testing.assert_allclose(w0, values[np.array(steps, int), 1], rtol=1e-6)
+    done = wait_done(page)
+    assert_shows_step(done, values, settings.steps)  # at rest every panel shows the last step, in sight or not
 
 
 def test_a_diverging_rate_is_said_to_diverge_with_where_and_why(page, streamlit_server):
