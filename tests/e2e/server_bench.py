@@ -104,6 +104,17 @@ def open_session(browser, url: str):
     return context, page
 
 
+def timeline(samples, every: float = 5.0) -> list[tuple[int, int]]:
+    """(seconds from the start, the highest server + worker RSS in MB) per `every` seconds."""
+    if not samples:
+        return []
+    t0, out = samples[0][0], {}
+    for t, _, total in samples:
+        slot = int((t - t0) // every * every)
+        out[slot] = max(out.get(slot, 0), round(total))
+    return sorted(out.items())
+
+
 def memory(browser, server, sessions: int, settle: float) -> dict:
     """`sessions` visitors, each with its own learning rate; then one walks n 1,000 -> 1,000,000 (1-2-5 stops)
     and reruns; then every session closes. RSS of the server tree, sampled every 100 ms."""
@@ -130,7 +141,9 @@ def memory(browser, server, sessions: int, settle: float) -> dict:
     after = tree_rss_mb(server.proc.pid)
     sampler.stop()
     result = {"start": started, "sessions": with_sessions, "walked": walked, "after_close": after,
-              "peak_total": sampler.peak, "peak_server": sampler.peak_server}  # fmt: skip
+              "peak_total": sampler.peak, "peak_server": sampler.peak_server,
+              "peak_processes": getattr(sampler, "peak_children", []),
+              "timeline": timeline(sampler.samples)}  # fmt: skip
     if TRIM_PROBE:  # how much of the server's memory is freed heap that glibc keeps (gdb calls malloc_trim)
         import subprocess
 
@@ -289,6 +302,8 @@ def main(argv=None) -> int:
                     if key in r:
                         print(f"{key:>16}: {r[key][0]:7.0f} / {r[key][1]:7.0f}")
                 print(f"{'peak':>16}: {r['peak_server']:7.0f} / {r['peak_total']:7.0f}")
+                print("  processes at the peak:", r["peak_processes"])
+                print("  highest RSS per 5 s (s: MB):", ", ".join(f"{t}: {mb}" for t, mb in r["timeline"]))
             elif args.what == "health":
                 r = health(browser, server, args.presses, args.n)
                 print(f"health-check latency, ms ({args.presses} reruns at n = {args.n:,})")
