@@ -172,7 +172,10 @@ function loadPlotly(chunk) {
     // to Streamlit's own entry script (the file name is the installed Streamlit's, sent by the page).
     const entry = document.querySelector('script[type="module"][src*="static/js/index."]');
     const url = new URL(chunk || "PlotlyChart.js", entry ? entry.src : document.baseURI);
-    plotlyPromise = import(url.href).then(() => window.Plotly);
+    plotlyPromise = import(url.href).then(() => window.Plotly, (e) => {
+      plotlyPromise = null; // a later call may try again
+      throw e;
+    });
   }
   return plotlyPromise;
 }
@@ -250,6 +253,7 @@ class RunView {
     // kept and drawn on the frame they come back into sight. A resting run (paused, done) draws them all.
     this.inSight = new Set();
     this.missed = {};
+    this.toDraw = []; // panels of the page's first picture still to draw, one a frame
     this.build();
     G.views.add(this);
     this.watchScript();
@@ -424,6 +428,7 @@ class RunView {
 
   tick(now) {
     this.raf = 0;
+    if (!this.header) return; // nothing to draw before a run's header (pins may arrive first)
     if (!this.plotly) {
       loadPlotly(this.header && this.header.plotly).then((P) => {
         this.plotly = P;
@@ -431,8 +436,13 @@ class RunView {
       }, (e) => this.fail(e));
       return;
     }
-    if (!this.backgroundDrawn) this.drawBackground();
-    else if (this.axesToReset) this.resetAxes();
+    if (!this.backgroundDrawn) {
+      this.drawBackground();
+      if (this.toDraw.length) return this.kick();
+    } else if (this.toDraw.length) {
+      this.drawPanel(this.toDraw.shift());
+      if (this.toDraw.length) return this.kick();
+    } else if (this.axesToReset) this.resetAxes();
     this.drawExtras();
     let again = false;
     const last = this.last();
@@ -715,7 +725,16 @@ class RunView {
         axes: ["step", "weight", this.stepAxis().range, { xaxis: this.stepAxis() }],
       },
     };
-    for (const name of Object.keys(this.scene)) this.drawPanel(name);
+    const names = Object.keys(this.scene);
+    if (this.backgroundKey === undefined) {
+      // the page's first picture: one panel a frame, the data first, so it shows while the others are drawn
+      // (nothing older is on screen yet to mix with; a later background is drawn whole, in one frame)
+      this.drawPanel(names[0]);
+      this.toDraw = names.slice(1);
+    } else {
+      names.forEach((name) => this.drawPanel(name));
+      this.toDraw = [];
+    }
     this.initialRanges = { ...this.ranges };
     this.backgroundKey = h.background;
     this.axesToReset = false;
