@@ -153,29 +153,41 @@ def memory(browser, server, sessions: int, settle: float) -> dict:
     return result
 
 
-class HealthProbe(threading.Thread):
-    """Asks the server's health check every 20 ms from its own thread while in a `with` block; `latencies`
-    in ms. A script run that holds the server (its GIL, its event loop) shows up as a slow answer."""
+def _ask_health(url: str, stop, out) -> None:
+    """Ask `url` every 20 ms until `stop` is set; send the latencies (ms) through `out`."""
+    latencies = []
+    while not stop.is_set():
+        t = time.perf_counter()
+        with urllib.request.urlopen(url, timeout=30) as r:
+            r.read()
+        latencies.append((time.perf_counter() - t) * 1000)
+        time.sleep(0.02)
+    out.send(latencies)
+
+
+class HealthProbe:
+    """Asks the server's health check every 20 ms while in a `with` block; `latencies` in ms. A script run
+    that holds the server (its GIL, its event loop) shows up as a slow answer. The asking runs in a process
+    of its own, clear of this one's GIL, which Playwright's client holds while it drives the browser (asked
+    from a thread here instead, a burst's figures came out the same)."""
 
     def __init__(self, url: str) -> None:
-        super().__init__(daemon=True)
-        self.url, self.latencies, self._stop_flag = f"{url}/_stcore/health", [], threading.Event()
-
-    def run(self) -> None:
-        while not self._stop_flag.is_set():
-            t = time.perf_counter()
-            with urllib.request.urlopen(self.url, timeout=30) as r:
-                r.read()
-            self.latencies.append((time.perf_counter() - t) * 1000)
-            time.sleep(0.02)
+        self.url, self.latencies = f"{url}/_stcore/health", []
 
     def __enter__(self) -> HealthProbe:
-        self.start()
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        self._stop = ctx.Event()
+        self._receive, send = ctx.Pipe(duplex=False)
+        self._process = ctx.Process(target=_ask_health, args=(self.url, self._stop, send), daemon=True)
+        self._process.start()
         return self
 
     def __exit__(self, *exc) -> None:
-        self._stop_flag.set()
-        self.join()
+        self._stop.set()
+        self.latencies = self._receive.recv()
+        self._process.join()
 
 
 def health(browser, server, presses: int, n: int) -> dict:
