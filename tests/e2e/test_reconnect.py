@@ -30,15 +30,20 @@ class Scene:
 
     def __init__(self, browser, *init_scripts: str) -> None:
         self.server = StreamlitServer()
-        url = self.server.start()
-        self.context = browser.new_context(viewport=VIEWPORT)
-        self.page = self.context.new_page()
-        instrument(self.page)
-        for script in init_scripts:
-            self.page.add_init_script(script)
-        self.page.goto(f"{url}/?n=1000000&steps=1000")
-        self._trained()
-        self.run = self._press_and_wait_for_training()
+        self.context = None
+        try:
+            url = self.server.start()
+            self.context = browser.new_context(viewport=VIEWPORT)
+            self.page = self.context.new_page()
+            instrument(self.page)
+            for script in init_scripts:
+                self.page.add_init_script(script)
+            self.page.goto(f"{url}/?n=1000000&steps=1000")
+            self._trained()
+            self.run = self._press_and_wait_for_training()
+        except BaseException:
+            self.close()  # a scene that failed to set up leaves no server (and worker) behind
+            raise
 
     def restart(self) -> None:
         """Stop the server (with its training worker) and start a new one on the same port."""
@@ -47,7 +52,8 @@ class Scene:
         self.server.start()
 
     def close(self) -> None:
-        self.context.close()
+        if self.context is not None:
+            self.context.close()
         self.server.stop()
 
     def _trained(self) -> None:
