@@ -325,6 +325,29 @@ def trained_page(browser, url: str, *init_scripts: str, viewport=None, timeout: 
     return context, page
 
 
+# For the benches: every key press (performance.now() and wall-clock ms) and every animation frame in which
+# the chart's fit line, run, step or state changed, as [time, run, step, state], in window.__paints.
+PAINTS_JS = r"""
+(() => {
+  const B = window.__paints = { keys: [], wall: [], frames: [] };
+  document.addEventListener('keydown', () => { B.keys.push(performance.now()); B.wall.push(Date.now()); }, true);
+  let last = null;
+  const tick = () => {
+    const r = document.querySelector('.gtl-view');
+    const fit = r && r.querySelector('.gtl-plot[data-plot=fit]');
+    if (fit && fit._fullData) {
+      const line = fit._fullData.find((t) => t.name === 'current fit') || {};
+      const d = r.dataset;
+      const sig = JSON.stringify([Array.from(line.y || []), d.run, d.step, d.state]);
+      if (sig !== last) { last = sig; B.frames.push([performance.now(), d.run, d.step, d.state]); }
+    }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+})();
+"""
+
+
 def screenshot(page, name: str, *, full_page: bool = True) -> Path:
     """Save a PNG under <repo>/artifacts/screenshots/ and return its path.
 

@@ -30,25 +30,6 @@ from linreg_core.settings import LR_STOPS, Settings  # noqa: E402
 
 LINE = re.compile(r"^STEP: (\d+) - loss: (\S+), w0: (-?\d+\.\d{4}), w1: (-?\d+\.\d{4})$")
 SIZES = (100, 1_000, 10_000, 100_000)
-FRAMES_JS = r"""
-(() => {
-  const B = window.__load = { keys: [], frames: [] };
-  document.addEventListener('keydown', () => B.keys.push(performance.now()), true);
-  let last = null;
-  const tick = () => {
-    const r = document.querySelector('.gtl-view');
-    const fit = r && r.querySelector('.gtl-plot[data-plot=fit]');
-    if (fit && fit._fullData) {
-      const line = fit._fullData.find((t) => t.name === 'current fit') || {};
-      const sig = JSON.stringify([Array.from(line.y || []), r.dataset.run, r.dataset.step,
-                                  r.dataset.state]);
-      if (sig !== last) { last = sig; B.frames.push([performance.now(), r.dataset.run, r.dataset.state]); }
-    }
-    requestAnimationFrame(tick);
-  };
-  requestAnimationFrame(tick);
-})();
-"""
 DONE_JS = """(b) => { const r = document.querySelector('.gtl-view');
                   return r && r.dataset.run !== b && r.dataset.state === 'done'
                     && document.querySelector("[data-testid='stApp']").dataset.testScriptState !== 'running'; }"""
@@ -66,7 +47,7 @@ async def one_session(browser, base: str, i: int, runs: int) -> dict:
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    await page.add_init_script(FRAMES_JS)
+    await page.add_init_script(harness.PAINTS_JS)
     await page.goto(f"{base}/?{urllib.parse.urlencode(settings.to_query())}")
     await page.wait_for_function("() => (document.querySelector('.gtl-view') || {dataset: {}}).dataset.state == 'done'")
     first, final, finished = [], [], 0
@@ -80,10 +61,10 @@ async def one_session(browser, base: str, i: int, runs: int) -> dict:
         except Exception as e:  # noqa: BLE001 - a run that never finished is counted as an error
             errors.append(f"run did not finish: {e}")
             continue
-        data = await page.evaluate("() => window.__load")
+        data = await page.evaluate("() => window.__paints")
         key = data["keys"][-1]
         run = await page.evaluate("() => document.querySelector('.gtl-view').dataset.run")
-        times = [t for t, r, _ in data["frames"] if r == run and t >= key]
+        times = [t for t, r, *_ in data["frames"] if r == run and t >= key]
         if times:
             first.append(times[0] - key)
             final.append(times[-1] - key)

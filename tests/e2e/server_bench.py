@@ -233,26 +233,6 @@ def health(browser, server, presses: int, n: int) -> dict:
     return {"idle": stats(idle), "reruns": stats(busy)}
 
 
-BURST_JS = r"""
-(() => {
-  const B = window.__burst = { keys: [], frames: [], wall: [] };
-  document.addEventListener('keydown', () => { B.keys.push(performance.now()); B.wall.push(Date.now()); }, true);
-  let last = null;
-  const tick = () => {
-    const r = document.querySelector('.gtl-view');
-    const fit = r && r.querySelector('.gtl-plot[data-plot=fit]');
-    if (fit && fit._fullData) {
-      const line = fit._fullData.find((t) => t.name === 'current fit') || {};
-      const sig = JSON.stringify([Array.from(line.y || []), r.dataset.run, r.dataset.step]);
-      if (sig !== last) { last = sig; B.frames.push([performance.now(), r.dataset.run, r.dataset.step]); }
-    }
-    requestAnimationFrame(tick);
-  };
-  requestAnimationFrame(tick);
-})();
-"""
-
-
 def burst_once(page, server, keys: int, gap_ms: int, rep: int) -> dict:
     thumb = page.locator(".st-key-lr").get_by_role("slider").first
     thumb.focus()
@@ -261,11 +241,11 @@ def burst_once(page, server, keys: int, gap_ms: int, rep: int) -> dict:
         page.wait_for_timeout(gap_ms)
     page.wait_for_function("() => document.querySelector('.gtl-view').dataset.state === 'done'")
     harness.wait_for_idle(page, 600_000)
-    data = page.evaluate("() => window.__burst")
+    data = page.evaluate("() => window.__paints")
     last_key = data["keys"][-1]
     final = page.evaluate("() => document.querySelector('.gtl-view').dataset.run")
-    frames = [t for t, run, _ in data["frames"] if run == final and t >= last_key]
-    done = [t for t, run, step in data["frames"] if run == final and step not in ("", "start")]
+    frames = [t for t, run, *_ in data["frames"] if run == final and t >= last_key]
+    done = [t for t, run, step, _ in data["frames"] if run == final and step not in ("", "start")]
     if TRACE:  # the final run's timeline, ms after the last key: the server's side and the chart's
         wall = data["wall"][-1]
         chart = page.evaluate("() => window.__gtlRuns.trace")
@@ -280,7 +260,7 @@ def burst_once(page, server, keys: int, gap_ms: int, rep: int) -> dict:
 def burst(browser, server, keys: int, gap_ms: int, n: int, reps: int) -> dict:
     """`keys` learning-rate key presses `gap_ms` apart at n; from the last key to the first painted frame of
     the run that ends up shown (and to its end), and the health-check latency meanwhile."""
-    context, page = harness.trained_page(browser, f"{server.url}/?n={n}", BURST_JS, viewport=VIEWPORT)
+    context, page = harness.trained_page(browser, f"{server.url}/?n={n}", harness.PAINTS_JS, viewport=VIEWPORT)
     try:
         with HealthProbe(server.url) as probe:
             results = [burst_once(page, server, keys, gap_ms, rep) for rep in range(reps)]
