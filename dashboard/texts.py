@@ -222,7 +222,12 @@ def captions(t: RunTheory, data) -> dict[str, str]:
         f"The loss over every line (w0, w1): a bowl whose rings are equal steps of the gap to the optimum (×). "
         f"Its condition number {kappa:,.3g} is how much longer it is than wide."
     )
-    if s.optimizer == "gd":
+    if s.optimizer == "gd" and t.diverges:
+        landscape += (
+            " Gradient descent steps straight downhill, across the rings; past the stability bound each step "
+            "overshoots the valley farther than the last, so the path zig-zags outward and leaves the bowl."
+        )
+    elif s.optimizer == "gd":
         landscape += (
             " Gradient descent steps straight downhill, across the rings: in a long bowl that is across the valley, "
             "so it overshoots, zig-zags, and creeps along the valley floor."

@@ -111,3 +111,6 @@ def test_the_gap_caption_gives_the_rate_the_real_run_moves_at(lr, word):
     assert factor == pytest.approx((gap[-1] / gap[-11]) ** 0.1, rel=1e-3)  # printed to 4 digits
     weights = texts.captions(t, data)["weights"]
     assert ("never settle" in weights) == (word == "growing")
+    landscape = texts.captions(t, data)["landscape"]
+    assert ("leaves the bowl" in landscape) == (word == "growing")
+    assert ("creeps along the valley floor" in landscape) == (word == "shrinking")
