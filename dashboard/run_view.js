@@ -430,19 +430,16 @@ class RunView {
     this.raf = 0;
     if (!this.header) return; // nothing to draw before a run's header (pins may arrive first)
     if (!this.plotly) {
-      loadPlotly(this.header && this.header.plotly).then((P) => {
+      loadPlotly(this.header.plotly).then((P) => {
         this.plotly = P;
         this.kick();
       }, (e) => this.fail(e));
       return;
     }
-    if (!this.backgroundDrawn) {
-      this.drawBackground();
-      if (this.toDraw.length) return this.kick();
-    } else if (this.toDraw.length) {
-      this.drawPanel(this.toDraw.shift());
-      if (this.toDraw.length) return this.kick();
-    } else if (this.axesToReset) this.resetAxes();
+    if (!this.backgroundDrawn) this.drawBackground();
+    else if (this.toDraw.length) this.drawPanel(this.toDraw.shift());
+    else if (this.axesToReset) this.resetAxes();
+    if (this.toDraw.length) return this.kick(); // the first picture is still being drawn
     this.drawExtras();
     let again = false;
     const last = this.last();
@@ -738,8 +735,7 @@ class RunView {
     this.initialRanges = { ...this.ranges };
     this.backgroundKey = h.background;
     this.axesToReset = false;
-    this.extrasFor = null;
-    this.extrasBackground = null;
+    this.extrasFor = {}; // what each part drawn by drawExtras shows now
     this.note.textContent = h.points.shown < h.points.n
       ? `The data panel shows a random ${fmt.int(h.points.shown)} of the ${fmt.int(h.points.n)} points; training uses every one.`
       : "";
@@ -772,11 +768,15 @@ class RunView {
       { frame: { duration: 0, redraw: false }, transition: { duration: 0 }, mode: "immediate" });
   }
 
+  // A run that moves each frame (live or playing), as against one at rest (paused, done).
+  moving() {
+    return this.mode === "live" || this.mode === "playing";
+  }
+
   // Panels back in sight (or a run come to rest) draw the frames they skipped: the step shown now.
   catchUp() {
-    const resting = this.mode !== "live" && this.mode !== "playing";
     for (const [name, changes] of Object.entries(this.missed)) {
-      if (!resting && !this.inSight.has(name)) continue;
+      if (this.moving() && !this.inSight.has(name)) continue;
       delete this.missed[name];
       this.move(name, changes);
     }
@@ -794,14 +794,14 @@ class RunView {
   drawExtras() {
     const h = this.header;
     const pins = (G.pins || []).slice(0, MAX_PINS);
-    const signature = `${h.run}|${G.pinsVersion || 0}`;
-    if (this.extrasFor === signature) return;
-    // what each lower layer shows: the pins (loss, landscape: on this background) and theory (gap: this run)
-    const drawn = this.extrasFor ? this.extrasFor.split("|") : [];
-    const changed = drawn[1] !== String(G.pinsVersion || 0) || this.extrasBackground !== h.background
-      ? ["loss", "landscape", "gap"] : ["gap"];
-    this.extrasFor = signature;
-    this.extrasBackground = h.background;
+    // what each part shows: the pins (the loss and landscape layers, on this background), theory (the gap
+    // layer: this run's prediction, and the pins), the captions (this run)
+    const pinned = G.pinsVersion || 0;
+    const want = { loss: `${h.background}|${pinned}`, landscape: `${h.background}|${pinned}`, gap: `${h.run}|${pinned}`,
+      captions: h.run };
+    const changed = Object.keys(want).filter((part) => this.extrasFor[part] !== want[part]);
+    if (!changed.length) return;
+    this.extrasFor = want;
     for (const [name, text] of Object.entries(h.captions || {})) if (this.captions[name]) this.captions[name].textContent = text;
     const series = pins.map((p) => ({ steps: Array.from(decode(p.steps)), loss: Array.from(decode(p.loss)),
       w0: Array.from(decode(p.w0)), w1: Array.from(decode(p.w1)), same: p.background === h.background, label: p.label }));
@@ -816,7 +816,7 @@ class RunView {
     const predicted = h.predicted ? decode(h.predicted) : null;
     const steps = predicted ? this.curveIdx.filter((k) => k < predicted.length) : [];
     Object.assign(sc.gap.under[MAX_PINS], { x: steps, y: steps.map((k) => Math.max(predicted[k], this.gapFloor)) });
-    for (const name of changed) {
+    for (const name of changed.filter((part) => part !== "captions")) {
       this.plotly.react(this.unders[name], sc[name].under, this.panelLayout(name, true), PLOT_CONFIG);
     }
     this.legends.loss.querySelectorAll(".gtl-pin, .gtl-held").forEach((e) => e.remove());
@@ -917,11 +917,10 @@ class RunView {
       landscape: { 0: { x: [h.init[0], ...col("w0", steps)], y: [h.init[1], ...col("w1", steps)] }, 1: { x: [w0], y: [w1] } },
       loss, gap: gaps, weights,
     };
-    const moving = this.mode === "live" || this.mode === "playing";
     // an axis that no longer holds a curve (a diverging run) is widened first, then the curve drawn
     for (const [name, changes] of Object.entries(moves)) {
       const range = wide && wide[name];
-      if (moving && !this.inSight.has(name)) {
+      if (this.moving() && !this.inSight.has(name)) {
         // out of sight: keep the latest of each trace for when it comes back; axes change at once
         this.missed[name] = Object.assign(this.missed[name] || {}, changes);
         if (range) this.setRange(name, range);

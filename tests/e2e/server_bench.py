@@ -57,6 +57,7 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.pid, self.every, self.stop_flag = pid, every, threading.Event()
         self.peak = self.peak_server = 0.0
+        self.peak_children: list[tuple[int, str]] = []  # the server's child processes at the peak
         self.samples: list[tuple[float, float, float]] = []
 
     def run(self) -> None:
@@ -164,7 +165,7 @@ def memory(browser, server, sessions: int, settle: float) -> dict:
     sampler.stop()
     result = {"start": started, "sessions": with_sessions, "walked": walked, "after_close": after,
               "peak_total": sampler.peak, "peak_server": sampler.peak_server,
-              "peak_processes": getattr(sampler, "peak_children", []),
+              "peak_processes": sampler.peak_children,
               "timeline": timeline(sampler.samples)}  # fmt: skip
     if TRIM_PROBE:  # how much of the server's memory is freed heap that glibc keeps (gdb calls malloc_trim)
         import subprocess
