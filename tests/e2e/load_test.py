@@ -110,7 +110,7 @@ async def load(n_sessions: int, runs: int) -> dict:
         "sessions": n_sessions, "runs": sum(r["finished"] for r in results), "seconds": seconds,
         "first_p50": statistics.median(first) if first else None, "first_p95": pct(first, 0.95),
         "final_p50": statistics.median(final) if final else None, "final_p95": pct(final, 0.95),
-        "peak_children": getattr(sampler, "peak_children", None), "peak_mb": sampler.peak,
+        "peak_children": sampler.peak_children, "peak_mb": sampler.peak,
         "peak_server_mb": sampler.peak_server, "errors": sum(len(r["errors"]) + r["exceptions"] for r in results),
         "error_sample": [e for r in results for e in r["errors"]][:3], "cli_match": f"{matches}/{n_sessions}",
     }  # fmt: skip
