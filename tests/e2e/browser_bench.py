@@ -29,8 +29,8 @@ import harness  # noqa: E402
 VIEWPORT = {"width": 1400, "height": 900}
 LR_SLIDER = ".st-key-lr >> role=slider"
 
-# Per animation frame: if the chart's painted fit line or loss marker changed, log the time, the run and step
-# it shows, its state, and the boxes of the grid and the numbers table.
+# After each frame is rendered: if the chart's painted fit line or loss marker changed (in Plotly's own data),
+# log the time, the run and step it shows, its state, and the boxes of the grid and the numbers table.
 FRAMES_JS = r"""
 (() => {
   const B = window.__bench = { frames: [], keys: [] };
@@ -38,25 +38,31 @@ FRAMES_JS = r"""
   let last = null;
   const box = (el) => { if (!el) return null; const b = el.getBoundingClientRect();
                         return [Math.round(b.x), Math.round(b.y), Math.round(b.width), Math.round(b.height)]; };
-  const tick = () => {
+  const check = () => {
     const r = document.querySelector('.gtl-view');
     const fit = r && r.querySelector('.gtl-plot[data-plot=fit]');
     const loss = r && r.querySelector('.gtl-plot[data-plot=loss]');
-    if (fit && fit._fullData && loss && loss._fullData) {
-      const named = (gd, name) => gd._fullData.find((t) => t.name === name) || {};
-      const line = named(fit, 'current fit'), marker = named(loss, 'shown step');
-      const sig = JSON.stringify([Array.from(line.y || []), Array.from(marker.x || []), r.dataset.run]);
-      if (sig !== last) {
-        last = sig;
-        B.frames.push({ t: performance.now(), run: r.dataset.run, step: r.dataset.step, state: r.dataset.state,
-                        grid: box(r.querySelector('.gtl-grid')), table: box(r.querySelector('.gtl-numbers')) });
-      }
-      B.doneAt = B.doneAt || {};  // when each run reached its replay state
-      if (r.dataset.state === 'done' && !(r.dataset.run in B.doneAt)) B.doneAt[r.dataset.run] = performance.now();
+    if (!(fit && fit._fullData && loss && loss._fullData)) return;
+    const named = (gd, name) => gd._fullData.find((t) => t.name === name) || {};
+    const line = named(fit, 'current fit'), marker = named(loss, 'shown step');
+    // what is painted, not the chart's own attributes (its run id changes when it hears a header, before
+    // it draws that run)
+    const sig = JSON.stringify([Array.from(line.y || []), Array.from(marker.x || [])]);
+    if (sig !== last) {
+      last = sig;
+      B.frames.push({ t: performance.now(), run: r.dataset.run, step: r.dataset.step, state: r.dataset.state,
+                      grid: box(r.querySelector('.gtl-grid')), table: box(r.querySelector('.gtl-numbers')) });
     }
-    requestAnimationFrame(tick);
+    B.doneAt = B.doneAt || {};  // when each run reached its replay state
+    if (r.dataset.state === 'done' && !(r.dataset.run in B.doneAt)) B.doneAt[r.dataset.run] = performance.now();
   };
-  requestAnimationFrame(tick);
+  // a task posted from an animation frame callback runs once that frame's rendering (the chart's drawing in
+  // the same frame, layout, paint) is done: `check` sees each frame as it was painted, at once (at
+  // user-blocking priority, so the page's own queued tasks, React's renders among them, do not run first)
+  const after = window.scheduler && scheduler.postTask ? () => scheduler.postTask(check, { priority: 'user-blocking' })
+                                                       : () => setTimeout(check, 0);
+  const frame = () => { after(); requestAnimationFrame(frame); };
+  requestAnimationFrame(frame);
 })();
 """
 

@@ -325,25 +325,28 @@ def trained_page(browser, url: str, *init_scripts: str, viewport=None, timeout: 
     return context, page
 
 
-# For the benches: every key press (performance.now() and wall-clock ms) and every animation frame in which
-# the chart's fit line, run, step or state changed, as [time, run, step, state], in window.__paints.
+# For the benches: every key press (performance.now() and wall-clock ms) and every frame, checked once it is
+# rendered (as in browser_bench.py), in which the chart's painted fit line changed (in Plotly's own data), as
+# [time, run, step, state] with the chart's attributes then, in window.__paints.
 PAINTS_JS = r"""
 (() => {
   const B = window.__paints = { keys: [], wall: [], frames: [] };
   document.addEventListener('keydown', () => { B.keys.push(performance.now()); B.wall.push(Date.now()); }, true);
   let last = null;
-  const tick = () => {
+  const check = () => {
     const r = document.querySelector('.gtl-view');
     const fit = r && r.querySelector('.gtl-plot[data-plot=fit]');
-    if (fit && fit._fullData) {
-      const line = fit._fullData.find((t) => t.name === 'current fit') || {};
-      const d = r.dataset;
-      const sig = JSON.stringify([Array.from(line.y || []), d.run, d.step, d.state]);
-      if (sig !== last) { last = sig; B.frames.push([performance.now(), d.run, d.step, d.state]); }
-    }
-    requestAnimationFrame(tick);
+    if (!(fit && fit._fullData)) return;
+    const line = fit._fullData.find((t) => t.name === 'current fit') || {};
+    const d = r.dataset;
+    const sig = JSON.stringify(Array.from(line.y || []));  // what is painted (d.run changes before it is drawn)
+    if (sig !== last) { last = sig; B.frames.push([performance.now(), d.run, d.step, d.state]); }
   };
-  requestAnimationFrame(tick);
+  // (at user-blocking priority, so the page's own queued tasks, React's renders among them, do not run first)
+  const after = window.scheduler && scheduler.postTask ? () => scheduler.postTask(check, { priority: 'user-blocking' })
+                                                       : () => setTimeout(check, 0);
+  const frame = () => { after(); requestAnimationFrame(frame); };
+  requestAnimationFrame(frame);
 })();
 """
 

@@ -45,6 +45,18 @@ def test_the_path_on_the_landscape_is_the_runs_own_and_theory_is_drawn_against_i
     assert_shows_step(scrubbed, values, 0)
     screenshot(page, "landscape")
 
+    # a new rate on the same points: the theory curve is the new run's (moved, not redrawn with the layer)
+    press(page, "lr", "ArrowLeft")
+    view = wait_done(page, other_than=view["run"])
+    lr = float(page.evaluate("() => new URL(location.href).searchParams.get('lr')"))
+    assert lr < settings.lr
+    slower = settings.changed(lr=lr)
+    predicted = theory(linear_like(slower), slower).predicted_gap()
+    drawn = trace(view, "gap", "theory")
+    assert drawn["x"][-1] == slower.steps
+    for step, y in zip(drawn["x"], drawn["y"], strict=True):
+        assert y == pytest.approx(max(predicted[int(step)], floor), rel=1e-5)
+
 
 def test_pinned_runs_overlay_their_curves_and_paths_labelled_by_what_differs(page, streamlit_server):
     page.goto(f"{streamlit_server}/?steps=300")

@@ -120,6 +120,20 @@ def test_a_diverging_rate_is_said_to_diverge_with_where_and_why(page, streamlit_
         for t in view["plots"][plot]:
             assert all(np.isfinite(t["x"])) and all(np.isfinite(t["y"])), (plot, t["name"])
     screenshot(page, "diverging")
+    # the next run on the same points starts on the axes of its own (the widened ones belonged to this run):
+    # the same axes as a fresh page opened on that run
+    page.get_by_role("button", name="best").click()
+    calm = wait_done(page, other_than=view["run"])
+    assert calm["kind"] != "error" and not calm["status"].startswith("Diverging")
+    fresh = page.context.new_page()
+    fresh.goto(page.url)
+    alone = wait_done(fresh)
+    assert alone["table"] == calm["table"]  # the same run
+    for plot in ("loss", "gap", "weights"):
+        assert calm["plots"][f"{plot}:yrange"] == pytest.approx(alone["plots"][f"{plot}:yrange"]), plot
+        assert calm["plots"][f"{plot}-under:yrange"] == pytest.approx(alone["plots"][f"{plot}-under:yrange"]), plot
+    assert calm["plots"]["loss:yrange"][1] < loss_range[1]
+    fresh.close()
 
 
 def test_the_chart_and_table_do_not_move_from_the_first_live_frame_to_the_end(app_page):
