@@ -9,6 +9,7 @@ records, none ever replaced, so each block reaches the browser exactly once.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import streamlit as st
@@ -17,11 +18,12 @@ HERE = Path(__file__).resolve().parent
 KEY = "run-view"
 FEED_KEY = "gtl-feed"  # its container is hidden by run_view.css
 
-# Carriers only queue their message for the chart's module (which may still be loading).
+# Carriers only queue their message (JSON in UTF-8 bytes, see `payload`) for the chart's module (which may
+# still be loading).
 _FEED_JS = """
 export default function ({ data }) {
   if (!data) return;
-  (window.__gtlInbox = window.__gtlInbox || []).push(data);
+  (window.__gtlInbox = window.__gtlInbox || []).push(JSON.parse(new TextDecoder().decode(data)));
   if (window.__gtlDeliver) window.__gtlDeliver();
 }
 """
@@ -42,9 +44,16 @@ def plotly_chunk() -> str | None:
     return found[0].name if found else None
 
 
+def payload(message: dict) -> bytes:
+    """A message as the components get it: JSON in UTF-8 bytes, which Streamlit forwards untouched. (A dict
+    has each of its values checked for a data frame, and the check imports pandas and pyarrow into the
+    server: ~40,000 more objects for its garbage collector to walk after every script run.)"""
+    return json.dumps(message, separators=(",", ":")).encode()
+
+
 def mount() -> None:
     # the chart asks for a rerun ("retry") when it reconnects with a run cut short; the rerun is the point
-    _view(data={"kind": "view"}, key=KEY, on_retry_change=_rerun_only)
+    _view(data=payload({"kind": "view"}), key=KEY, on_retry_change=_rerun_only)
 
 
 def _rerun_only() -> None:
@@ -61,11 +70,11 @@ class Feed:
 
     def show(self, background: dict, header: dict, pins: dict) -> None:
         with self._slot:
-            _feed(data=background, key="gtl-background")
-            _feed(data=pins, key="gtl-pins")
-            _feed(data=header, key="gtl-header")
+            _feed(data=payload(background), key="gtl-background")
+            _feed(data=payload(pins), key="gtl-pins")
+            _feed(data=payload(header), key="gtl-header")
 
     def send(self, message: dict) -> None:
         with self._slot:
-            _feed(data=message, key=f"feed-{message['run']}-{self._sent}")
+            _feed(data=payload(message), key=f"feed-{message['run']}-{self._sent}")
         self._sent += 1

@@ -94,9 +94,11 @@ class _Worker:
         parent, child = socket.socketpair()
         path = os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])
         env = {**os.environ, **WORKER_ENV, "PYTHONPATH": path}
+        # a session of its own: the scheduler then weighs it apart from the server (see worker._as_background);
+        # it still ends with the server, whose end closes its socket
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "dashboard.worker", str(child.fileno())],
-            pass_fds=(child.fileno(),), cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL,
+            pass_fds=(child.fileno(),), cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
         child.close()
         self._sock = parent  # the Connection below shares its descriptor; keep the socket object alive

@@ -34,6 +34,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 NICENESS = 10
+AUTOGROUP_NICE = 19  # the weight of this process's scheduling group (see _as_background)
 DATA_CACHE = 2  # data sets kept by their settings: a burst of learning rates reuses a million points
 
 
@@ -167,11 +168,24 @@ def _step(conn: Connection, job: _Job, jobs: dict[str, _Job], turns: deque[str])
         turns.remove(job.id)
 
 
+def _as_background() -> None:
+    """Training is background work: the server's own threads (health checks, every visitor's websocket and
+    script) come first when the cores are busy. A nice value orders threads within one scheduling group;
+    Linux groups processes by session (autogroup, on by default), and splits the CPU evenly among groups
+    whatever their members' nice values. This process has a session of its own (see training.py), and its
+    group gets the lowest weight, so a busy worker cannot hold the server (or anything else on the
+    machine) back for a scheduler period at a time."""
+    os.nice(NICENESS)
+    try:
+        with open("/proc/self/autogroup", "w") as f:
+            f.write(str(AUTOGROUP_NICE))
+    except OSError:
+        pass  # not Linux, or autogroup is off: the nice value above is all there is
+
+
 def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    # training is background work: the server's own threads (health checks, every visitor's websocket and
-    # script) come first when the two cores are busy
-    os.nice(NICENESS)
+    _as_background()
     try:
         serve(Connection(int(sys.argv[1])))
     except (BrokenPipeError, ConnectionResetError):
