@@ -32,7 +32,7 @@ def visit(query: dict | None = None) -> AppTest:
 
 
 def messages(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.json) for c in at.get("bidi_component") if c.proto.json]
+    return [json.loads(c.proto.bytes) for c in at.get("bidi_component") if c.proto.bytes]
 
 
 def shown_run(at: AppTest) -> dict:

@@ -41,3 +41,17 @@ def test_app_py_is_wiring_only():
     modules = imported_modules(ROOT / "app.py")
     assert modules <= {"streamlit", "dashboard"}, modules
     assert len((ROOT / "app.py").read_text().splitlines()) < 40
+
+
+def test_a_visit_loads_neither_pandas_nor_pyarrow_into_the_server():
+    """They are for uploaded files. Loaded on every visit they would cost the server ~60 MB, and ~40,000
+    objects for its garbage collector to walk after every script run (see dashboard/run_view.payload)."""
+    code = (
+        "import sys; from streamlit.testing.v1 import AppTest; "
+        "at = AppTest.from_file('app.py', default_timeout=300); at.run(); "
+        "at.select_slider(key='lr').set_value(0.2).run(); assert not at.exception; "
+        "print('pandas' in sys.modules, 'pyarrow' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.split()[-2:] == ["False", "False"]

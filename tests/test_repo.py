@@ -43,7 +43,7 @@ def test_the_readmes_python_the_command_line_and_the_page_give_the_same_numbers(
     for key, value in {"n": "1000", "noise_kind": "gaussian", "lr": "0.1"}.items():
         at.query_params[key] = value
     at.run()
-    sent = [json.loads(c.proto.json) for c in at.get("bidi_component") if c.proto.json]
+    sent = [json.loads(c.proto.bytes) for c in at.get("bidi_component") if c.proto.bytes]
     values = np.concatenate([decode(m["values"], len(m["columns"])) for m in sent if m.get("rows")])
     loss, w0, w1 = values[-1, :3]
     assert line == f"STEP: {len(values) - 1} - loss: {float(loss)}, w0: {w0:.4f}, w1: {w1:.4f}"
