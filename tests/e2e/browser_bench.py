@@ -10,15 +10,20 @@ line or the loss marker changed in Plotly's own data):
   its replay state ("done"),
 - shift: how far the chart grid and the numbers table moved (px) from the first live frame to the end.
 Then `--cold` fresh servers: when the title, the controls, the first chart and the first finished run
-appear after the page is opened. Prints medians. Not a pytest test (its name does not match test_*.py).
+appear after the page is opened. And, side by side, Streamlit's own floor on this machine (`--floor`): a page
+of one slider and one component that writes the slider's value, timed from key press to painted value, alone
+and with 30 more sliders in its sidebar (this page has about as many elements). Prints medians. Not a pytest
+test (its name does not match test_*.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -128,6 +133,68 @@ def bench_n(browser, base: str, n: int, reps: int, warmup: int) -> dict:
     return {"n": n, **{k: _median([r[k] for r in results]) for k in keys}, "raw": results, "problems": problems}
 
 
+# The floor: the least a key press on a Streamlit slider costs before a component can paint its new value.
+FLOOR_APP = """
+import os
+import streamlit as st
+
+echo = st.components.v2.component("floor.echo", isolate_styles=False, js=\"\"\"
+export default function ({ data, parentElement }) {
+  let el = parentElement.querySelector('.floor-value');
+  if (!el) { el = document.createElement('div'); el.className = 'floor-value'; parentElement.append(el); }
+  el.textContent = String(data.value);
+}
+\"\"\")
+value = st.slider("value", 0, 100, 50, key="value")
+for i in range(int(os.environ.get("FLOOR_EXTRA", "0"))):
+    st.sidebar.slider(f"other {i}", 0, 10, 5, key=f"other-{i}", help="Another control.")
+echo(data={"value": value}, key="echo")
+"""
+
+# When the painted value changes (checked after each frame is rendered, as FRAMES_JS does).
+FLOOR_JS = r"""
+(() => {
+  const B = window.__floor = { keys: [], frames: [] };
+  document.addEventListener('keydown', () => B.keys.push(performance.now()), true);
+  let last = null;
+  const check = () => {
+    const el = document.querySelector('.floor-value');
+    const text = el && el.textContent;
+    if (text !== last) { last = text; B.frames.push(performance.now()); }
+  };
+  const frame = () => { scheduler.postTask(check, { priority: 'user-blocking' }); requestAnimationFrame(frame); };
+  requestAnimationFrame(frame);
+})();
+"""
+
+
+def floor(browser, reps: int, extra: int) -> float | None:
+    """Median ms from a key press on the floor page's slider to its value painted by the component."""
+    with tempfile.TemporaryDirectory() as tmp:
+        app = Path(tmp) / "floor_app.py"
+        app.write_text(FLOOR_APP)
+        env = {**os.environ, "FLOOR_EXTRA": str(extra)}
+        with harness.StreamlitServer(app=app, cwd=Path(tmp), env=env) as server:
+            context = browser.new_context(viewport=VIEWPORT)
+            page = context.new_page()
+            page.add_init_script(FLOOR_JS)
+            page.goto(server.url)
+            page.wait_for_selector(".floor-value")
+            harness.wait_for_idle(page, 60_000)
+            times = []
+            for i in range(reps + 1):
+                page.locator(".st-key-value").get_by_role("slider").first.focus()
+                seen = page.evaluate("() => window.__floor.frames.length")
+                page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+                page.wait_for_function(f"() => window.__floor.frames.length > {seen}")
+                harness.wait_for_idle(page, 60_000)
+                b = page.evaluate("() => window.__floor")
+                if i:  # the first press warms up
+                    times.append(b["frames"][seen] - b["keys"][-1])
+            context.close()
+    return _median(times)
+
+
 def _page_time_when(page, condition_js: str) -> float:
     handle = page.wait_for_function(f"() => ({condition_js}) && performance.now()", polling="raf", timeout=600_000)
     return handle.json_value()
@@ -158,12 +225,13 @@ def main(argv=None) -> int:
     ap.add_argument("--reps", type=int, default=5, help="measured presses per n (median reported)")
     ap.add_argument("--warmup", type=int, default=1, help="unmeasured presses first")
     ap.add_argument("--cold", type=int, default=3, help="fresh servers to time a cold start on (0: skip)")
+    ap.add_argument("--floor", type=int, default=1, help="1: also time Streamlit's own floor (0: skip)")
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args(argv)
 
     from playwright.sync_api import sync_playwright
 
-    rows, colds = [], []
+    rows, colds, floors = [], [], {}
     with sync_playwright() as p:
         browser = harness.launch_chromium(p)
         colds = [cold_start(browser, harness.APP_PATH) for _ in range(args.cold)]
@@ -171,6 +239,8 @@ def main(argv=None) -> int:
             for n in args.n:
                 rows.append(bench_n(browser, server.url, n, args.reps, args.warmup))
                 print(f"n={n:,} done", flush=True)
+        if args.floor:
+            floors = {extra: floor(browser, args.reps, extra) for extra in (0, 30)}
         browser.close()
 
     head = ["n", "key->1st frame ms", "live frames/s", "live frames", "longest gap ms", "shift px", "key->done ms"]
@@ -180,6 +250,15 @@ def main(argv=None) -> int:
         cells = [f"{r['n']:,}", _fmt(r["first_frame_ms"]), _fmt(r["live_fps"], 1), _fmt(r["live_frames"]),
                  _fmt(r["max_gap_ms"]), _fmt(r["shift_px"]), _fmt(r["finished_ms"])]  # fmt: skip
         print(" | ".join(f"{c:>17}" for c in cells))
+    if floors:
+        print(f"\nStreamlit's floor here: key -> a component's painted value, medians over {args.reps} presses")
+        for extra, ms in floors.items():
+            print(f"{'one slider' if not extra else f'one slider + {extra} in the sidebar':>34}: {_fmt(ms)} ms")
+        if rows and floors.get(30):
+            ratios = ", ".join(
+                f"n={r['n']:,} {r['first_frame_ms'] / floors[30]:.2f}x" for r in rows if r["first_frame_ms"]
+            )
+            print(f"{'this page against the second':>34}: {ratios}")
     if colds:
         print(f"\ncold start, medians over {len(colds)} fresh servers (ms after the page is opened; range)")
         for label, key in (("title", "title_ms"), ("controls", "controls_ms"), ("first chart", "first_chart_ms"),
@@ -190,7 +269,7 @@ def main(argv=None) -> int:
     for msg in problems:
         print("PROBLEM:", msg)
     if args.json:
-        args.json.write_text(json.dumps({"cold_start": colds, "runs": rows}, indent=2))
+        args.json.write_text(json.dumps({"cold_start": colds, "runs": rows, "floor": floors}, indent=2))
     return 1 if problems else 0
 
 
