@@ -6,12 +6,18 @@ waiting for each run to finish. Reports p50/p95 from the key to the first painte
 to its last, the server's RSS (with its training worker; peak, sampled every 100 ms), errors (exceptions
 shown, console errors, runs that never finished: must be 0), and whether every session's final numbers
 equal what `python -m linreg_core` prints for its settings. Not a pytest test.
+
+All N browsers run on this machine's two cores, which a real server does not share with its visitors:
+Chromium's scheduling group gets the training worker's weight, so the visitors' browsers take turns with
+training and never hold the server back (`--browser-here` leaves Chromium at the server's weight, so
+training gets a third of the CPU while N tabs render).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import re
 import statistics
 import subprocess
@@ -23,9 +29,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness  # noqa: E402
-from server_bench import Sampler  # noqa: E402
+from server_bench import BrowserElsewhere, Sampler  # noqa: E402
 
 sys.path.insert(0, str(harness.REPO_ROOT))  # the engine, for the command line's answers
+from dashboard.worker import AUTOGROUP_NICE  # noqa: E402
 from linreg_core.settings import LR_STOPS, Settings  # noqa: E402
 
 LINE = re.compile(r"^STEP: (\d+) - loss: (\S+), w0: (-?\d+\.\d{4}), w1: (-?\d+\.\d{4})$")
@@ -85,10 +92,11 @@ def cli_final(settings: Settings) -> tuple[str, str]:
     return match[3], match[4]
 
 
-async def load(n_sessions: int, runs: int) -> dict:
+async def load(n_sessions: int, runs: int, browser_here: bool) -> dict:
     from playwright.async_api import async_playwright
 
-    with harness.StreamlitServer() as server:
+    weight = contextlib.nullcontext() if browser_here else BrowserElsewhere(nice=0, group_nice=AUTOGROUP_NICE)
+    with harness.StreamlitServer() as server, weight:
         sampler = Sampler(server.proc.pid)
         sampler.start()
         async with async_playwright() as p:
@@ -120,8 +128,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sessions", type=int, nargs="+", default=[1, 4, 8, 16])
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--browser-here", action="store_true", help="leave Chromium at the server's weight")
     args = ap.parse_args(argv)
-    rows = [asyncio.run(load(n, args.runs)) for n in args.sessions]
+    rows = [asyncio.run(load(n, args.runs, args.browser_here)) for n in args.sessions]
     head = ("sessions", "runs", "key->1st frame p50/p95 ms", "key->last frame p50/p95 ms", "peak RSS MB",
             "errors", "final = CLI")  # fmt: skip
     print(" | ".join(head))
