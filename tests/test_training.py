@@ -2,6 +2,8 @@
 
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -140,3 +142,43 @@ def test_an_idle_worker_over_its_memory_limit_is_replaced_and_keeps_training():
         np.testing.assert_array_equal(drain(svc.submit(Settings(lr=0.1))), engine(Settings(lr=0.1)))
     finally:
         svc.close()
+
+
+def test_the_worker_trains_in_a_session_of_its_own_at_the_lowest_scheduling_weight(service):
+    """Linux splits the CPU evenly between sessions before nice values count: in the server's session a
+    busy worker took that session's share from the server (see worker._as_background)."""
+    pid = service.worker_pid()
+    assert os.getsid(pid) == pid != os.getsid(0)  # it leads a session, not the server's
+    assert os.getpriority(os.PRIO_PROCESS, pid) >= 10
+    group = f"/proc/{pid}/autogroup"
+    if os.path.exists(group):  # Linux with autogroup (as here and on Community Cloud's Linux hosts)
+        with open(group) as f:
+            assert f.read().split()[-1] == "19"
+
+
+def test_a_server_that_dies_takes_its_worker_with_it():
+    """The worker has a session of its own, so a signal to the server's process group misses it: it must
+    end on its own when its server's end closes their socket."""
+    code = (
+        "import sys, time; from dashboard.training import TrainingService, wait_until_ready; "
+        "s = TrainingService(); assert wait_until_ready(s, 120); print(s.worker_pid(), flush=True); time.sleep(600)"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    server = subprocess.Popen([sys.executable, "-c", code], cwd=root, stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(server.stdout.readline())
+        os.kill(worker, 0)  # alive
+        server.kill()
+        server.wait(30)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.kill(worker, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(worker, signal.SIGKILL)
+            raise AssertionError("the worker outlived its server")
+    finally:
+        server.kill()
