@@ -36,7 +36,9 @@ LR_SLIDER = ".st-key-lr >> role=slider"
 
 # After each frame is rendered: if the chart's painted fit line or loss marker changed (in Plotly's own data),
 # log the time, the run and step it shows, its state, and the boxes of the grid and the numbers table.
-FRAMES_JS = r"""
+FRAMES_JS = (
+    harness.AFTER_EACH_FRAME_JS
+    + r"""
 (() => {
   const B = window.__bench = { frames: [], keys: [] };
   document.addEventListener('keydown', () => B.keys.push(performance.now()), true);
@@ -61,15 +63,10 @@ FRAMES_JS = r"""
     B.doneAt = B.doneAt || {};  // when each run reached its replay state
     if (r.dataset.state === 'done' && !(r.dataset.run in B.doneAt)) B.doneAt[r.dataset.run] = performance.now();
   };
-  // a task posted from an animation frame callback runs once that frame's rendering (the chart's drawing in
-  // the same frame, layout, paint) is done: `check` sees each frame as it was painted, at once (at
-  // user-blocking priority, so the page's own queued tasks, React's renders among them, do not run first)
-  const after = window.scheduler && scheduler.postTask ? () => scheduler.postTask(check, { priority: 'user-blocking' })
-                                                       : () => setTimeout(check, 0);
-  const frame = () => { after(); requestAnimationFrame(frame); };
-  requestAnimationFrame(frame);
+  afterEachFrame(check);  // each frame as it was painted (harness.AFTER_EACH_FRAME_JS)
 })();
 """
+)
 
 
 def _median(values):
@@ -152,7 +149,9 @@ echo(data={"value": value}, key="echo")
 """
 
 # When the painted value changes (checked after each frame is rendered, as FRAMES_JS does).
-FLOOR_JS = r"""
+FLOOR_JS = (
+    harness.AFTER_EACH_FRAME_JS
+    + r"""
 (() => {
   const B = window.__floor = { keys: [], frames: [] };
   document.addEventListener('keydown', () => B.keys.push(performance.now()), true);
@@ -162,10 +161,10 @@ FLOOR_JS = r"""
     const text = el && el.textContent;
     if (text !== last) { last = text; B.frames.push(performance.now()); }
   };
-  const frame = () => { scheduler.postTask(check, { priority: 'user-blocking' }); requestAnimationFrame(frame); };
-  requestAnimationFrame(frame);
+  afterEachFrame(check);
 })();
 """
+)
 
 
 def floor(browser, reps: int, extra: int) -> float | None:

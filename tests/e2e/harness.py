@@ -325,10 +325,25 @@ def trained_page(browser, url: str, *init_scripts: str, viewport=None, timeout: 
     return context, page
 
 
+# The benches' frame clock, prefixed to their recorders: `afterEachFrame(check)` runs `check` once each
+# frame is rendered. A task posted from an animation frame callback runs after that frame's rendering (the
+# chart's drawing in the same frame, layout, paint); at user-blocking priority, the page's own queued tasks
+# (React's renders among them) do not run first.
+AFTER_EACH_FRAME_JS = r"""
+const afterEachFrame = (check) => {
+  const after = window.scheduler && scheduler.postTask ? () => scheduler.postTask(check, { priority: 'user-blocking' })
+                                                       : () => setTimeout(check, 0);
+  const frame = () => { after(); requestAnimationFrame(frame); };
+  requestAnimationFrame(frame);
+};
+"""
+
 # For the benches: every key press (performance.now() and wall-clock ms) and every frame, checked once it is
 # rendered (as in browser_bench.py), in which the chart's painted fit line changed (in Plotly's own data), as
 # [time, run, step, state] with the chart's attributes then, in window.__paints.
-PAINTS_JS = r"""
+PAINTS_JS = (
+    AFTER_EACH_FRAME_JS
+    + r"""
 (() => {
   const B = window.__paints = { keys: [], wall: [], frames: [] };
   document.addEventListener('keydown', () => { B.keys.push(performance.now()); B.wall.push(Date.now()); }, true);
@@ -342,13 +357,10 @@ PAINTS_JS = r"""
     const sig = JSON.stringify(Array.from(line.y || []));  // what is painted (d.run changes before it is drawn)
     if (sig !== last) { last = sig; B.frames.push([performance.now(), d.run, d.step, d.state]); }
   };
-  // (at user-blocking priority, so the page's own queued tasks, React's renders among them, do not run first)
-  const after = window.scheduler && scheduler.postTask ? () => scheduler.postTask(check, { priority: 'user-blocking' })
-                                                       : () => setTimeout(check, 0);
-  const frame = () => { after(); requestAnimationFrame(frame); };
-  requestAnimationFrame(frame);
+  afterEachFrame(check);
 })();
 """
+)
 
 
 def screenshot(page, name: str, *, full_page: bool = True) -> Path:
