@@ -34,6 +34,7 @@ from .settings import MODES, Settings  # noqa: E402
 
 MAX_CHUNK = 4096  # rows of the history buffer one compiled call can fill
 FIRST_CHUNK = 8  # small, so a page shows its first frame right away
+FIRST_CHUNK_ELEMENTS = 1e6  # points × steps of a first chunk at most (or one step): at n = 1e6 it takes ~4 ms
 CHUNK_ELEMENTS = 1.5e7  # points × steps per compiled call: ~20 ms of work, under a 30 fps frame, whatever n is
 EXPLODE_FACTOR = 1e6  # a loss this many times the starting loss counts as diverged
 # A compiled call costs ~0.5 ms whatever it does, so one call carries the mini-batches of several epochs:
@@ -245,6 +246,12 @@ def chunk_cap(n: int) -> int:
     return int(min(MAX_CHUNK, max(1, 2 ** round(math.log2(CHUNK_ELEMENTS / n)))))
 
 
+def first_chunk(n: int) -> int:
+    """Steps of a run's first compiled call: up to FIRST_CHUNK, fewer where n is large (8 steps of a million
+    points take ~20 ms, one ~4 ms), so the first step reaches the page without waiting for seven more."""
+    return int(max(1, min(FIRST_CHUNK, FIRST_CHUNK_ELEMENTS // n)))
+
+
 def epochs_per_call(n: int) -> int:
     """Rows of the batch-id table a compiled call gets: a function of n alone, so no new shape to compile."""
     return max(1, min(MAX_EPOCHS_PER_CALL, MAX_BATCH_IDS // n))
@@ -409,7 +416,7 @@ class TrainingRun:
         return history, rows, after, memory
 
     def _compiled(self) -> Iterator[Block]:
-        cap, done, size = chunk_cap(self.data.n), 0, FIRST_CHUNK
+        cap, done, size = chunk_cap(self.data.n), 0, first_chunk(self.data.n)
         memory = fresh_memory()
         # the blog's program needs no batch-id table; a full batch keeps its table all run
         parts = None if self.blog_step and not FORCE_GENERAL_PROGRAM else self._parts(0, 1)

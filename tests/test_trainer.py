@@ -250,6 +250,24 @@ def test_the_blogs_own_program_and_the_general_one_walk_the_same_steps(changes, 
     assert not TrainingRun(data, settings.changed(test_fraction=0.2)).blog_step
 
 
+@pytest.mark.parametrize("changes", [{}, dict(optimizer="momentum", batch_size=10, test_fraction=0.2)])
+def test_a_large_n_starts_with_a_one_step_chunk_on_the_same_path(blog_data, changes, monkeypatch):
+    """At a million points the first compiled call takes one step (FIRST_CHUNK_ELEMENTS), so the page's first
+    frame waits for no more. Chunk boundaries must not change a single record: the blog's literal loop for
+    plain GD, and the default chunking (checked against it above) for a mini-batch momentum run."""
+    settings = Settings(steps=300, lr=0.02, **changes)
+    default = np.concatenate([b.values for b in TrainingRun(blog_data, settings).blocks()])
+    monkeypatch.setattr(trainer, "FIRST_CHUNK_ELEMENTS", blog_data.n)  # this n now counts as a million
+    blocks = list(TrainingRun(blog_data, settings).blocks())
+    assert [len(b) for b in blocks[:4]] == [1, 2, 4, 8]
+    table = np.concatenate([b.values for b in blocks])
+    np.testing.assert_array_equal(table, default)
+    if not changes:
+        literal = blog_literal_run(blog_data.x[:, None], blog_data.y[:, None], settings.steps, settings.lr)
+        ours = table[:, [trainer.LOSS, trainer.W0, trainer.W1]]
+        np.testing.assert_allclose(ours, np.array([row[1:] for row in literal]), rtol=2e-5, atol=1e-6)
+
+
 XLA_RUNS = """
 from linreg_core.data import linear_like
 from linreg_core.settings import Settings
