@@ -35,12 +35,17 @@ PIN_POINTS = 400  # points of a pinned run's curves: log-spaced, so its fast sta
 JOB = "training-job"
 AGAIN = "run-again"
 FEED_FPS = 30  # at most this many carriers a second: the browser draws at 30 frames/s anyway
-WAIT_S = 0.03  # how long the page waits for the worker between checks for a visitor's new input
+# Streamlit sees a visitor's new input (a pending rerun) only when the script reaches a yield point, never
+# while it sleeps: the page's waits look every CHECK_S, so an input never waits out a pause.
+CHECK_S = 0.01
 # A rerun this soon after the last run started is part of a burst (a key held down, a slider dragged): it
-# waits SETTLE_S for the next input before it trains, so the runs in between cost the worker nothing.
+# gives the next input until SETTLE_S after its own start to arrive before it trains, so the runs in between
+# cost the worker nothing. Counted from the rerun's start, not from the end of the sidebar: an input's rerun
+# reaches the server within SETTLE_S of the one before it, whatever the sidebar's widgets took to draw.
 BURST_S = 0.2
 SETTLE_S = 0.06
 STARTED = "run-started"
+RERUN_AT = "rerun-at"
 # How long a thread may hold the GIL while another waits (Python's default: 5 ms). The event loop thread
 # answers every visitor (health checks, websockets) between the script threads' Python work; each message it
 # sends waits for the GIL once, so during a burst of reruns 1 ms halves its p99 latency (32 -> 16 ms).
@@ -104,6 +109,7 @@ def _plotly_chunk() -> str | None:
 def controls_sidebar() -> tuple[Settings, Chosen]:
     """The sidebar: every setting, the data's own controls, the learning rate's place against the data's
     limits, Run again. Returns the settings and the points they choose."""
+    st.session_state[RERUN_AT] = time.monotonic()
     settings = controls.sidebar(
         after={"data": data_choice.upload_controls, "lr": _lr_extras}, titles={"data": data_choice.title_of}
     )
@@ -196,9 +202,10 @@ def run_chart(settings: Settings, chosen: Chosen, t: RunTheory | None, service: 
     _train(settings, chosen, t, service, feed, (background, captions, pins))
 
 
-def _trace(event: str, run: str) -> None:
+def _trace(event: str, run: str, ago: float = 0.0) -> None:
+    """A timeline entry for the benchmarks (GTL_TRACE): now, or `ago` seconds before now."""
     if TRACE:
-        print(json.dumps([time.time() * 1000, event, run]), file=sys.stderr, flush=True)
+        print(json.dumps([(time.time() - ago) * 1000, event, run]), file=sys.stderr, flush=True)
 
 
 def _checkpoint() -> None:
@@ -207,11 +214,19 @@ def _checkpoint() -> None:
     _ = RUN in st.session_state
 
 
-def _settle() -> None:
-    """Inside a burst of inputs, give the next one a moment to arrive (it interrupts this run here)."""
-    if time.monotonic() - st.session_state.get(STARTED, 0.0) < BURST_S:
-        time.sleep(SETTLE_S)
+def _nap(seconds: float) -> None:
+    """Sleep, looking for a visitor's new input every CHECK_S (it interrupts this run here)."""
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        time.sleep(min(CHECK_S, left))
         _checkpoint()
+
+
+def _settle() -> None:
+    """Inside a burst of inputs, give the next one a moment to arrive."""
+    now = time.monotonic()
+    if now - st.session_state.get(STARTED, 0.0) < BURST_S:
+        _nap(st.session_state.get(RERUN_AT, now) + SETTLE_S - now)
 
 
 def _train(
@@ -226,6 +241,7 @@ def _train(
         previous.cancel()  # before the new job is submitted: the worker stops the old run first
     job = service.submit(settings, data if chosen.uploaded else None)
     st.session_state[JOB] = job
+    _trace("rerun", job.id, ago=time.monotonic() - st.session_state.get(RERUN_AT, time.monotonic()))
     _trace("submitted", job.id)
     warning = texts.live_warning(t)
     waiting = None if service.ready else "Starting TensorFlow (a few seconds, once per server)…"
@@ -237,11 +253,9 @@ def _train(
     have, next_send, complete = 0, 0.0, False
     try:
         while True:
-            pause = next_send - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
+            _nap(next_send - time.monotonic())
             _checkpoint()
-            new, finished = job.wait(have, WAIT_S)
+            new, finished = job.wait(have, CHECK_S)
             if new:
                 have += len(new)
                 values = np.concatenate([v for _, v in new])

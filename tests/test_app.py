@@ -408,3 +408,41 @@ def test_pinned_runs_survive_reruns_and_are_labelled_by_what_differs():
     assert len(pins_sent(at)) == 2 and pins_sent(at)[0]["background"] == shown_run(at)["background"]["key"]
     at.button(key="unpin").click().run()
     assert pins_sent(at) == []
+
+
+def test_the_pages_waits_reach_a_yield_point_every_check(monkeypatch):
+    """Streamlit starts a visitor's new input (a rerun) only when the script reaches a yield point, so a
+    plain sleep would hold the input back for all of it (the burst settle, the pause between carriers). The
+    page's waits sleep at most CHECK_S between yield points, and an input that arrives mid-wait ends it."""
+    from dashboard import page
+
+    class Clock:
+        now, sleeps = 100.0, []
+
+        def monotonic(self):
+            return self.now
+
+        def sleep(self, seconds):
+            self.sleeps.append(seconds)
+            self.now += seconds
+
+    clock, checks = Clock(), []
+    monkeypatch.setattr(page, "time", clock)
+    monkeypatch.setattr(page, "_checkpoint", lambda: checks.append(clock.now))
+    page._nap(0.25)
+    assert sum(clock.sleeps) == pytest.approx(0.25) and max(clock.sleeps) <= page.CHECK_S
+    assert np.diff([100.0, *checks]).max() <= page.CHECK_S + 1e-12 and checks[-1] == pytest.approx(100.25)
+
+    class NewInput(Exception):
+        pass
+
+    def checkpoint():
+        checks.append(clock.now)
+        if len(checks) == 3:
+            raise NewInput  # what Streamlit raises at a yield point when a rerun is pending
+
+    checks.clear()
+    monkeypatch.setattr(page, "_checkpoint", checkpoint)
+    with pytest.raises(NewInput):
+        page._nap(10.0)
+    assert clock.now - 100.25 == pytest.approx(3 * page.CHECK_S)
