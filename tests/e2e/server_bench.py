@@ -271,29 +271,40 @@ def burst_once(page, server, keys: int, gap_ms: int, rep: int) -> dict:
             "first_step_ms": done[0] - last_key if done else None}  # fmt: skip
 
 
-def burst(browser, server, keys: int, gap_ms: int, n: int, reps: int) -> dict:
+def burst(browser, servers: dict, keys: int, gap_ms: int, n: int, reps: int) -> dict:
     """`keys` learning-rate key presses `gap_ms` apart at n; from the last key to the first painted frame of
-    the run that ends up shown (and to its end), and the health-check latency meanwhile."""
-    context, page = harness.trained_page(browser, f"{server.url}/?n={n}", harness.PAINTS_JS, viewport=VIEWPORT)
+    the run that ends up shown (and to its end), and the health-check latency meanwhile. With more than one
+    server (label: server), the reps take turns among them, so a noisy machine weighs on each alike."""
+    pages = {label: harness.trained_page(browser, f"{server.url}/?n={n}", harness.PAINTS_JS, viewport=VIEWPORT)
+             for label, server in servers.items()}  # fmt: skip
+    results: dict = {label: [] for label in servers}
     try:
-        with HealthProbe(server.url) as probe:
-            results = [burst_once(page, server, keys, gap_ms, rep) for rep in range(reps)]
+        with contextlib.ExitStack() as stack:
+            probes = {label: stack.enter_context(HealthProbe(server.url)) for label, server in servers.items()}
+            for rep in range(reps):
+                for label, server in servers.items():
+                    results[label].append(burst_once(pages[label][1], server, keys, gap_ms, rep))
     finally:
-        context.close()
-    latencies = probe.latencies
-    return {
-        "first_frame_ms": statistics.median([r["first_frame_ms"] for r in results]),
-        "first_step_ms": statistics.median([r["first_step_ms"] for r in results]),
-        "raw": results,
-        "health_max_ms": max(latencies),
-        "health_p99_ms": sorted(latencies)[int(0.99 * (len(latencies) - 1))],
-    }
+        for context, _ in pages.values():
+            context.close()
+    out = {}
+    for label, rs in results.items():
+        latencies = probes[label].latencies
+        out[label] = {
+            "first_frame_ms": statistics.median([r["first_frame_ms"] for r in rs]),
+            "first_step_ms": statistics.median([r["first_step_ms"] for r in rs]),
+            "raw": [round(r["first_step_ms"]) for r in rs],
+            "health_max_ms": max(latencies),
+            "health_p99_ms": sorted(latencies)[int(0.99 * (len(latencies) - 1))],
+        }
+    return out
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("what", choices=["memory", "health", "burst"])
     ap.add_argument("--app", type=Path, default=harness.APP_PATH)
+    ap.add_argument("--against", type=Path, help="burst: another app.py (e.g. in a git worktree), reps in turn")
     ap.add_argument("--sessions", type=int, default=10)
     ap.add_argument("--presses", type=int, default=10)
     ap.add_argument("--keys", type=int, default=16)
@@ -340,13 +351,25 @@ def main(argv=None) -> int:
                         line = f"p50 {s['p50']:6.1f}  p99 {s['p99']:6.1f}  max {s['max']:6.1f}  ({s['count']} checks)"
                         print(f"{key:>8}: {line}")
                 else:
-                    r = burst(browser, server, args.keys, args.gap_ms, args.n, args.reps)
+                    servers = {str(app): server}
+                    with contextlib.ExitStack() as stack:
+                        if args.against:
+                            other = args.against.resolve()
+                            servers[str(other)] = stack.enter_context(
+                                harness.StreamlitServer(app=other, cwd=other.parent, extra_args=args.server_arg)
+                            )
+                        rs = burst(browser, servers, args.keys, args.gap_ms, args.n, args.reps)
                     print(f"{args.keys} keys {args.gap_ms} ms apart at n = {args.n:,}, medians of {args.reps}:")
-                    print(f"  last key -> first painted frame of the final run: {r['first_frame_ms']:.0f} ms")
-                    print(f"  last key -> its first trained step painted:       {r['first_step_ms']:.0f} ms")
-                    p99, most = r["health_p99_ms"], r["health_max_ms"]
-                    print(f"  health checks meanwhile: p99 {p99:.1f} ms, max {most:.1f} ms")
-                    print(f"  raw: {r['raw']}")
+                    for label, r in rs.items():
+                        print(f"  {label}")
+                        print(f"    last key -> first painted frame of the final run: {r['first_frame_ms']:.0f} ms")
+                        print(f"    last key -> its first trained step painted:       {r['first_step_ms']:.0f} ms")
+                        p99, most = r["health_p99_ms"], r["health_max_ms"]
+                        print(f"    health checks meanwhile: p99 {p99:.1f} ms, max {most:.1f} ms")
+                        print(f"    each rep, first trained step: {r['raw']}")
+                    if len(rs) == 2:
+                        (_, a), (_, b) = rs.items()
+                        print(f"  ratio, first trained step: {a['first_step_ms'] / b['first_step_ms']:.2f}")
             browser.close()
     return 0
 
