@@ -446,3 +446,33 @@ def test_the_pages_waits_reach_a_yield_point_every_check(monkeypatch):
     with pytest.raises(NewInput):
         page._nap(10.0)
     assert clock.now - 100.25 == pytest.approx(3 * page.CHECK_S)
+
+
+@pytest.mark.parametrize("gap", [0.03, 0.09, 0.15, 2.0])
+def test_only_a_rerun_close_behind_the_last_one_waits_for_the_next_input(monkeypatch, gap):
+    """The burst rule: a rerun that started within SETTLE_S of the one before it trains only once SETTLE_S
+    has passed since its own start (looking for the next input all along); any other trains at once."""
+    from types import SimpleNamespace
+
+    from dashboard import page
+
+    class Clock:
+        now = 500.0
+
+        def monotonic(self):
+            return self.now
+
+        def sleep(self, seconds):
+            self.now += seconds
+
+    clock, checks = Clock(), []
+    started = clock.now - 0.02  # the sidebar took 20 ms
+    state = {page.PREVIOUS_RERUN_AT: started - gap, page.RERUN_AT: started}
+    monkeypatch.setattr(page, "time", clock)
+    monkeypatch.setattr(page, "st", SimpleNamespace(session_state=state))
+    monkeypatch.setattr(page, "_checkpoint", lambda: checks.append(clock.now))
+    page._settle()
+    if gap < page.SETTLE_S:
+        assert clock.now == pytest.approx(started + page.SETTLE_S) and len(checks) >= 8
+    else:
+        assert clock.now == 500.0 and not checks
