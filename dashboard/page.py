@@ -221,8 +221,9 @@ def _checkpoint() -> None:
 
 
 def _nap(seconds: float) -> None:
-    """Sleep, looking for a visitor's new input every CHECK_S (it interrupts this run here)."""
+    """Sleep, looking for a visitor's new input now and every CHECK_S (it interrupts this run here)."""
     end = time.monotonic() + seconds
+    _checkpoint()
     while (left := end - time.monotonic()) > 0:
         time.sleep(min(CHECK_S, left))
         _checkpoint()
@@ -259,7 +260,6 @@ def _train(
     try:
         while True:
             _nap(next_send - time.monotonic())
-            _checkpoint()
             new, finished = job.wait(have, CHECK_S)
             if new:
                 have += len(new)
