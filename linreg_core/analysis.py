@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .data import Dataset
+from .dataset import Dataset
 
 Pair = tuple[float, float]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .analysis import Analysis, Bound, analyse, convergence_factor, predicted_gap, stability_bound
-from .data import Dataset
+from .dataset import Dataset
 from .prepare import Prepared, batches_per_epoch, prepare
 from .settings import Settings
 

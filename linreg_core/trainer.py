@@ -27,7 +27,7 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's start-up chatter out of the CLI's output
 import tensorflow as tf  # noqa: E402
 
-from .data import Dataset  # noqa: E402
+from .dataset import Dataset  # noqa: E402
 from .optimizers import Hyper, Memory, apply_rule, fresh_memory, rule_index  # noqa: E402
 from .prepare import batch_ids, batches_per_epoch, prepare  # noqa: E402
 from .settings import MODES, Settings  # noqa: E402
