@@ -30,9 +30,12 @@ def imported_modules(path: Path) -> set[str]:
             else:
                 anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
                 base = ".".join(anchor + ([node.module] if node.module else []))
-            names.add(base)
-            if node.module is None:  # `from . import trainer` imports the module trainer
-                names |= {f"{base}.{alias.name}" for alias in node.names}
+            if node.module is None:  # `from . import trainer` imports the module trainer (else a name of base)
+                for alias in node.names:
+                    sub = ROOT.joinpath(*base.split("."), alias.name)
+                    names.add(f"{base}.{alias.name}" if sub.with_suffix(".py").exists() or sub.is_dir() else base)
+            else:
+                names.add(base)
     return names
 
 
