@@ -199,10 +199,12 @@ def status_of(c: Claims, out: Outcome) -> Status:
         return Status("success", f"Converged: after {updates} the loss is {loss_text(out.loss)}, "
                       f"{_closeness(c, out)}.", out.step)  # fmt: skip
     if out.kind == "floor":
+        level = (f"jitters around about {loss_text(c.floor)} (expected; reshuffling each epoch often does better)"
+                 if c.verdict == "settles" else "jitters, with large swings this close to the rate safe in "
+                 "expectation")  # fmt: skip
         return Status("info", f"At its noise floor: after {updates} the loss is {loss_text(out.loss)}, "
                       f"{_above(c, out)}. Each batch of {c.batch:,} pulls a little off the full gradient, so the gap "
-                      f"jitters around about {loss_text(c.floor)} (expected; reshuffling each epoch often does "
-                      "better). A smaller rate or a larger batch lowers it; more steps do not.", out.step)  # fmt: skip
+                      f"{level}. A smaller rate or a larger batch lowers it; more steps do not.", out.step)  # fmt: skip
     return Status("info", f"Not there yet: after {updates} the loss is {loss_text(out.loss)}, {_above(c, out)}. "
                   f"{_closer(c, out)}", out.step)  # fmt: skip
 
@@ -244,8 +246,8 @@ def _closer(c: Claims, out: Outcome) -> str:
                "smaller rate settles closer; more steps may not."  # fmt: skip
     if c.regime == "mini":
         more = f"set steps to {advice['steps']:,}" if "steps" in advice else "more steps than the control allows"
-        return (f"More steps get closer ({more}), down to a noise floor of about {loss_text(c.floor)}: batches of "
-                f"{c.batch:,} jitter around it.")  # fmt: skip
+        floor = f"a noise floor of about {loss_text(c.floor)}" if c.verdict == "settles" else "a noise floor"
+        return f"More steps get closer ({more}), down to {floor}: batches of {c.batch:,} jitter around it."
     parts = []
     if out.needed is not None:
         parts.append(f"At this rate theory says {plural(out.needed, 'update')} reach within "
@@ -350,7 +352,7 @@ def _gap_caption(c: Claims) -> str:
     if c.regime == "mini":
         level = {
             "settles": f"jitters around a noise floor of about {loss_text(c.floor)}",
-            "edge": f"jitters around about {loss_text(c.floor)}, with large swings near the edge",
+            "edge": "jitters, with large swings this close to the rate safe in expectation",
             "unsafe": "may grow without bound: the rate is past the one safe in expectation",
         }[c.verdict]
         return (

@@ -168,7 +168,11 @@ def landscape_grid(analysis: Analysis, include: Iterable[Pair] = (), size: int =
     reach = np.abs(points - centre).max(axis=0) if len(points) else np.zeros(2)
     # along axis j the gap grows as ½·H_jj·d²: d = sqrt(2·gap/H_jj) reaches a gap of `gap`
     gap = max(analysis.loss_star, 1e-12 * (1 + analysis.moments.mean_y**2 + analysis.moments.var_y))
-    floor = np.sqrt(2 * gap / np.diag(np.array(analysis.hessian)))
+    curvature = np.diag(np.array(analysis.hessian))
+    with np.errstate(divide="ignore"):
+        floor = np.sqrt(2 * gap / curvature)
+    # an axis with no curvature (every x is 0) never reaches the gap: it gets the other axis's span
+    floor = np.where(np.isfinite(floor), floor, np.nanmax(np.where(np.isfinite(floor), floor, np.nan)))
     half = np.maximum(reach * (1 + margin), floor)
     if square:
         half = np.full(2, half.max())

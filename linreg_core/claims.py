@@ -28,6 +28,7 @@ from .theory import Fastest, RunTheory, predicted_gap
 CONVERGED_GAP = 1e-3  # a loss within 0.1% of the optimum has converged, as far as any chart can tell
 START_SHARE = 1e-6  # ... or within a millionth of the starting loss, when the optimum is ~0 (points on a line)
 SAFE_SHARE = 0.5  # mini-batches: below this share of the rate safe in expectation, the run settles
+TAIL = 50  # records at most that must all be within the converged gap, when the loss jitters or hovers
 ROUND = 1.5  # a bowl with κ below this looks round: downhill points (nearly) at the optimum
 FLOAT32_EPS = float(np.finfo(np.float32).eps)
 
@@ -262,6 +263,10 @@ def outcome(c: Claims, losses: np.ndarray, diverged: bool, *, stopped: bool = Fa
         return Outcome("stopped", step, final, gap)
     if c.regime == "exact":
         return Outcome("converged", step, final, gap) if gap <= threshold(c) else _short_exact(c, step, final, gap)
+    # a jittering run (mini-batches) or a hovering one (adaptive steps) has converged only if its last records
+    # all have, not just the last one
+    tail = losses[-max(1, min(TAIL, rows // 10)) :] - c.loss_star if rows else np.array([gap])
+    settled = float(tail.max()) <= threshold(c)
     if c.regime == "mini":
         # In expectation the offset's mean follows the full-batch recurrence; once its gap is below the noise
         # floor, more steps change nothing: the floor is what is left, however low this one record landed.
@@ -269,15 +274,12 @@ def outcome(c: Claims, losses: np.ndarray, diverged: bool, *, stopped: bool = Fa
         mean = predicted_gap(c.theory.fit, c.start_trained, s.lr, MAX_STEPS, s.optimizer, c.theory.hyper)
         level = max(c.floor, threshold(c))
         if mean[s.steps] <= level:
-            if c.floor > threshold(c):
-                return Outcome("floor", step, final, gap, advice=_calmer(c))
-            return Outcome("converged", step, final, gap)
+            kind = "converged" if settled else "floor"
+            return Outcome(kind, step, final, gap, advice=() if settled else _calmer(c))
         needed = _first_below(mean, level)
         advice = (Advice("steps", _steps_stop(needed)),) if needed is not None else ()
         return Outcome("short", step, final, gap, needed=needed, advice=advice)
-    if gap <= threshold(c):
-        return Outcome("converged", step, final, gap)
-    return Outcome("short", step, final, gap)
+    return Outcome("converged" if settled else "short", step, final, gap)
 
 
 def _calmer(c: Claims) -> tuple[Advice, ...]:

@@ -124,7 +124,7 @@ def explain(c, data: Dataset) -> list[str]:
         )
         verdict = {"settles": "the loss gap falls, then jitters", "edge": "stable in expectation, but near the edge",
                    "unsafe": "past it: it may blow up at any step"}[c.verdict]  # fmt: skip
-        lines.append(f"{at}: {verdict}{floor if c.verdict != 'unsafe' else ''}")
+        lines.append(f"{at}: {verdict}{floor if c.verdict == 'settles' else ''}")
     else:
         lines.append(o.why)
     return lines

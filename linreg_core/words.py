@@ -19,7 +19,7 @@ def loss_text(value: float) -> str:
     if "e" in text:  # JavaScript writes 5.345e+7 where Python writes 5.345e+07
         mantissa, exponent = text.split("e")
         return f"{mantissa}e{int(exponent):+d}"
-    return text
+    return text.rstrip(".")  # 2962., as Python's # form writes a whole number, is 2962 in JavaScript
 
 
 def rate_text(rate: float) -> str:
