@@ -198,6 +198,12 @@ def status_of(c: Claims, out: Outcome) -> Status:
     if out.kind == "converged":
         return Status("success", f"Converged: after {updates} the loss is {loss_text(out.loss)}, "
                       f"{_closeness(c, out)}.", out.step)  # fmt: skip
+    if out.kind == "held":
+        settle = f" At {rate_text(c.picks[0].lr)} it settles." if c.picks else ""
+        return Status("warning", f"Held, this time: after {updates} the loss is {loss_text(out.loss)}, "
+                      f"{_above(c, out)}. But {rate_text(s.lr)} is past the rate safe in expectation for batches of "
+                      f"{c.batch:,}, {rate_text(c.bound)}: another order of batches may blow up.{settle}",
+                      out.step)  # fmt: skip
     if out.kind == "floor":
         level = (f"jitters around about {loss_text(c.floor)} (expected; reshuffling each epoch often does better)"
                  if c.verdict == "settles" else "jitters, with large swings this close to the rate safe in "

@@ -225,8 +225,9 @@ LR_RANGE = next((k.lo, k.hi) for name, _, _, k in knobs() if name == "lr")
 @dataclass(frozen=True)
 class Outcome:
     """How a run ended, from its own records. kind: "converged", "short" (not there yet), "floor" (a mini-batch
-    run at its noise floor), "diverged" (stopped by the trainer), "growing" (the loss turned up), "turning"
-    (it has not turned up yet, but the rate is past the bound) or "stopped" (interrupted).
+    run at its noise floor), "held" (a mini-batch run past the rate safe in expectation that did not blow up),
+    "diverged" (stopped by the trainer), "growing" (the loss turned up), "turning" (it has not turned up yet,
+    but the rate is past the bound) or "stopped" (interrupted).
 
     `step` is the last record's step (-1 for none) and `loss` its loss: the numbers the status names, the same
     as the chart's last frame. `turn` is the step from which the loss grew; `needed` the updates theory says
@@ -267,6 +268,8 @@ def outcome(c: Claims, losses: np.ndarray, diverged: bool, *, stopped: bool = Fa
     # all have, not just the last one
     tail = losses[-max(1, min(TAIL, rows // 10)) :] - c.loss_star if rows else np.array([gap])
     settled = float(tail.max()) <= threshold(c)
+    if c.regime == "mini" and c.verdict == "unsafe":  # it did not blow up this time; nothing says it will not
+        return Outcome("held", step, final, gap, advice=_calmer(c))
     if c.regime == "mini":
         # In expectation the offset's mean follows the full-batch recurrence; once its gap is below the noise
         # floor, more steps change nothing: the floor is what is left, however low this one record landed.
