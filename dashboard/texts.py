@@ -15,13 +15,14 @@ from linreg_core import claims as claims_
 from linreg_core import optimizers
 from linreg_core.claims import Claims, Outcome
 from linreg_core.settings import N_STOPS, STEP_STOPS, Settings
-from linreg_core.words import big, change_text, loss_text, percent_text, plural, rate_text
+from linreg_core.words import big, change_text, limit_text, loss_text, percent_text, plural, rate_text
 
 # What one page run may cost, in point-updates of plain full-batch gradient descent: about 4 s of training
 # on a small shared server (docs hold the measurement). Other kinds of run cost more per point-update:
 # another optimizer ×1.1, mini-batches +0.8 (a full pass for the loss besides the batch's), a hold-out +1.2.
 WORK_BUDGET = 3_001_000_000
 COST_OTHER_OPTIMIZER, COST_MINI_BATCH, COST_HOLD_OUT = 0.1, 0.8, 1.2
+ROUND_RINGS = 1.05  # rings this close to circles are called round, not "1 times longer than wide"
 
 
 @dataclass(frozen=True)
@@ -90,10 +91,17 @@ def budget_problem(settings: Settings, n: int) -> str | None:
 # ---- before the run ------------------------------------------------------------------------------------
 
 
+def _rings(c: Claims) -> str:
+    """The bowl's shape from its condition number κ: the rings' axes are in the ratio √κ."""
+    if c.ring_ratio < ROUND_RINGS:
+        return "the bowl is round, its rings circles"
+    return f"the rings are {c.ring_ratio:.3g} times longer than wide"
+
+
 def _bowl(c: Claims) -> str:
     if c.kappa is None:
         return "the bowl is a flat-bottomed valley (no condition number)"
-    return f"condition number {big(c.kappa)}: the bowl's rings are {c.ring_ratio:.3g} times longer than wide"
+    return f"condition number {big(c.kappa)}: {_rings(c)}"
 
 
 def stability_note(c: Claims) -> str:
@@ -110,19 +118,19 @@ def stability_note(c: Claims) -> str:
             "unsafe": "the run is past it: it may blow up at any step",
         }[c.verdict]
         return (
-            f"With batches of {c.batch:,} of {c.n_train:,} points the full-batch bound {rate_text(c.full_bound)} "
-            f"does not hold: the rate safe in expectation is **{rate_text(c.bound)}**. At {lr} {verdict}."
+            f"With batches of {c.batch:,} of {c.n_train:,} points the full-batch bound {limit_text(c.full_bound)} "
+            f"does not hold: the rate safe in expectation is **{limit_text(c.bound)}**. At {lr} {verdict}."
         )
     fastest = c.fastest
-    if fastest is None:
+    if fastest is None or c.best is None:
         best = ""
     elif fastest.hi / fastest.lo > 1.01:
         best = f"; fastest anywhere from **{rate_text(fastest.lo)}** to **{rate_text(fastest.hi)}**"
     else:
-        best = f"; fastest: **{rate_text(fastest.lr)}**"
+        best = f"; fastest: **{rate_text(c.best)}**"
     verdict = "diverges" if c.verdict == "diverges" else "converges"
     return (
-        f"Stable below **{rate_text(c.bound)}** ({o.formula}){best}; {_bowl(c)}. At {lr} {o.label} {verdict}: the "
+        f"Stable below **{limit_text(c.bound)}** ({o.formula}){best}; {_bowl(c)}. At {lr} {o.label} {verdict}: the "
         f"gap to the optimum loss {change_text(c.factor)}."
     )
 
@@ -145,13 +153,13 @@ def scaling_note(c: Claims, data) -> str | None:
         rates = ""
         if c.full_bound is not None:
             raw_bound = c.optimizer.limit(t.hyper) / t.train.lambda_max
-            rates = f", and the stable rate rises from {rate_text(raw_bound)} to {rate_text(c.full_bound)}"
+            rates = f", and the stable rate rises from {limit_text(raw_bound)} to {limit_text(c.full_bound)}"
         return (
             f"x is standardised for training (centred on {c.coords.shift:.3g}, divided by {c.coords.scale:.3g}): the "
             f"condition number drops from {big(raw)} to {big(c.kappa)}{rates}. The landscape shows the weights "
             "trained, of standardised x; the other charts show the line in x's own units."
         )
-    bound = f" Any rate above {rate_text(c.full_bound)} diverges, and at safe rates the intercept crawls." if (
+    bound = f" Any rate above {limit_text(c.full_bound)} diverges, and at safe rates the intercept crawls." if (
         c.full_bound is not None) else ""  # fmt: skip
     return (
         f"x sits far from 0 here (mean {data.x_mean:.3g}, spread {data.x_std:.3g}), so the slope and the intercept "
@@ -164,10 +172,10 @@ def live_warning(c: Claims) -> Status | None:
     """Said while a run trains, before its numbers show it."""
     if c.verdict == "diverges":
         return Status("error", f"Diverging: {rate_text(c.settings.lr)} is at or above this run's stability bound "
-                      f"{rate_text(c.bound)} ({c.optimizer.formula}), so the loss will grow.")  # fmt: skip
+                      f"{limit_text(c.bound)} ({c.optimizer.formula}), so the loss will grow.")  # fmt: skip
     if c.verdict == "unsafe":
         return Status("warning", f"{rate_text(c.settings.lr)} is above the rate safe in expectation for batches of "
-                      f"{c.batch:,}, {rate_text(c.bound)}: the run may blow up at any step.")  # fmt: skip
+                      f"{c.batch:,}, {limit_text(c.bound)}: the run may blow up at any step.")  # fmt: skip
     return None
 
 
@@ -202,7 +210,7 @@ def status_of(c: Claims, out: Outcome) -> Status:
         settle = f" At {rate_text(c.picks[0].lr)} it settles." if c.picks else ""
         return Status("warning", f"Held, this time: after {updates} the loss is {loss_text(out.loss)}, "
                       f"{_above(c, out)}. But {rate_text(s.lr)} is past the rate safe in expectation for batches of "
-                      f"{c.batch:,}, {rate_text(c.bound)}: another order of batches may blow up.{settle}",
+                      f"{c.batch:,}, {limit_text(c.bound)}: another order of batches may blow up.{settle}",
                       out.step)  # fmt: skip
     if out.kind == "floor":
         level = (f"jitters around about {loss_text(c.floor)} (expected; reshuffling each epoch often does better)"
@@ -220,12 +228,11 @@ def _why_diverging(c: Claims) -> str:
     if c.regime == "adaptive":
         return f"{o.why.split(':')[0]}; try a smaller rate."
     if c.regime == "mini":
-        text = (f"For batches of {c.batch:,} the rate safe in expectation is {rate_text(c.bound)} (the full-batch "
-                f"bound {rate_text(c.full_bound)} does not hold); you chose {rate_text(s.lr)}.")  # fmt: skip
+        text = (f"For batches of {c.batch:,} the rate safe in expectation is {limit_text(c.bound)} (the full-batch "
+                f"bound {limit_text(c.full_bound)} does not hold); you chose {rate_text(s.lr)}.")  # fmt: skip
         return text + (f" At {rate_text(c.picks[0].lr)} it settles." if c.picks else "")
-    text = f"This run is stable only for rates below {rate_text(c.bound)} ({o.formula}); you chose {rate_text(s.lr)}."
-    best = next((p for p in c.picks if p.label == "best"), None)
-    return text + (f" The fastest stable rate is {rate_text(best.lr)}." if best else "")
+    text = f"This run is stable only for rates below {limit_text(c.bound)} ({o.formula}); you chose {rate_text(s.lr)}."
+    return text + (f" The fastest stable rate is {rate_text(c.best)}." if c.best is not None else "")
 
 
 def _closeness(c: Claims, out: Outcome) -> str:
@@ -293,6 +300,8 @@ def captions(c: Claims, data) -> dict[str, str]:
         loss += " The dashed curve is the held-out points' loss: when it stops falling, more steps only fit noise."
     if diverging:
         loss += " Above the stability bound every step overshoots a little more, so the loss grows."
+    if c.verdict == "unsafe":
+        loss += " Past the rate safe in expectation for these batches, one unlucky batch can start it growing."
     weights = "The slope and the intercept after each step, against the least-squares values (dotted)."
     if diverging:
         weights = (
@@ -307,7 +316,7 @@ def _landscape_caption(c: Claims) -> str:
     if c.kappa is None:
         text += ". Its floor is flat along the valley: every line on it fits as well."
     else:
-        text += f". Its condition number {big(c.kappa)}: the rings are {c.ring_ratio:.3g} times longer than wide."
+        text += f". Its condition number {big(c.kappa)}: {_rings(c)}."
     if c.coords.standardised:
         k = c.coords
         text += (

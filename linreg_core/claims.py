@@ -33,9 +33,14 @@ ROUND = 1.5  # a bowl with κ below this looks round: downhill points (nearly) a
 FLOAT32_EPS = float(np.finfo(np.float32).eps)
 
 
-def rounded(rate: float) -> float:
-    """A rate as the page offers it: four significant digits, the text it is written as."""
-    return float(f"{rate:.4g}")
+def rounded(rate: float, down: bool = False) -> float:
+    """A rate as the page offers it: four significant digits, the text it is written as; `down` rounds toward 0,
+    for a rate that must stay under a limit (a pick that settles must not land on the limit's other side)."""
+    near = float(f"{rate:.4g}")
+    if down and near > rate:
+        step = 10 ** (math.floor(math.log10(rate)) - 3)
+        near = float(f"{near - step:.4g}")
+    return near
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,11 @@ class Claims:
     held_out: bool  # some points are kept out of training
     path: dict = field(default_factory=dict)  # how the path moves along the steep and the flat direction
     picks: tuple[Pick, ...] = ()
+
+    @property
+    def best(self) -> float | None:
+        """The fastest rate as the page offers it (its "best" pick), or None."""
+        return next((p.lr for p in self.picks if p.label == "best"), None)
 
     @property
     def ring_ratio(self) -> float | None:
@@ -207,13 +217,15 @@ def _picks(regime: str, bound: float | None, fastest: Fastest | None) -> tuple[P
     if bound is None:
         return ()
     if regime == "exact":
-        wanted = [("critical × 0.95", 0.95 * bound), ("critical × 1.05", 1.05 * bound)]
-        if fastest is not None:
-            wanted.insert(0, ("best", fastest.lr))
+        wanted = [("critical × 0.95", rounded(0.95 * bound)), ("critical × 1.05", rounded(1.05 * bound))]
+        if fastest is not None:  # written to four digits, it must stay under the bound it may sit just below
+            best = rounded(fastest.lr)
+            wanted.insert(0, ("best", best if best < bound else rounded(fastest.lr, down=True)))
     else:
-        wanted = [(f"safe × {SAFE_SHARE:g}", SAFE_SHARE * bound), ("safe × 0.95", 0.95 * bound)]
+        wanted = [(f"safe × {SAFE_SHARE:g}", rounded(SAFE_SHARE * bound, down=True)),
+                  ("safe × 0.95", rounded(0.95 * bound))]  # fmt: skip
     lo, hi = LR_RANGE
-    return tuple(Pick(label, rounded(rate)) for label, rate in wanted if lo <= rounded(rate) <= hi)
+    return tuple(Pick(label, rate) for label, rate in wanted if lo <= rate <= hi)
 
 
 LR_RANGE = next((k.lo, k.hi) for name, _, _, k in knobs() if name == "lr")
@@ -298,7 +310,7 @@ def _short_exact(c: Claims, step: int, final: float, gap: float) -> Outcome:
     needed = _first_below(predicted_gap(t.fit, c.start_trained, s.lr, MAX_STEPS, s.optimizer, t.hyper), goal)
     advice = [Advice("steps", _steps_stop(needed))] if needed is not None else []
     at_fastest = None
-    best = next((p.lr for p in c.picks if p.label == "best"), None)
+    best = c.best
     if best is not None and best != rounded(s.lr):
         at_fastest = _first_below(predicted_gap(t.fit, c.start_trained, best, MAX_STEPS, s.optimizer, t.hyper), goal)
         if at_fastest is not None and (needed is None or at_fastest < needed):

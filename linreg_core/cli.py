@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from .data import DataError, Dataset, dataset_from_table, load, read_csv
 from .settings import MODES, Settings, SettingsError, add_arguments, clip, knobs
-from .words import big, change_text, loss_text, rate_text
+from .words import big, change_text, limit_text, loss_text, rate_text
 
 MAX_ERROR = 300  # characters of an error line: a 100 kB argument is not echoed whole
 
@@ -110,15 +110,18 @@ def explain(c, data: Dataset) -> list[str]:
     o = c.optimizer
     at = f"at lr {rate_text(s.lr)}"
     if c.regime == "exact":
-        lines.append(f"critical learning rate for {o.label}, {o.formula} = {c.bound:.6g} (it diverges above it)")
+        lines.append(
+            f"critical learning rate for {o.label}, {o.formula} = {limit_text(c.bound, 6)} (it diverges above it)"
+        )
         if c.fastest is not None:
             f = c.fastest
             span = f" (as fast anywhere from {f.lo:.4g} to {f.hi:.4g})" if f.hi / f.lo > 1.01 else ""
             lines.append(f"fastest learning rate = {f.lr:.6g}{span}")
         lines.append(f"{at}: {c.verdict}; the gap to the optimum loss {change_text(c.factor)}")
     elif c.regime == "mini":
-        lines.append(f"batches of {c.batch:,} of {c.n_train:,} points: the full-batch bound {c.full_bound:.6g} "
-                     f"does not hold; the rate safe in expectation is {c.bound:.6g}")  # fmt: skip
+        full, safe = limit_text(c.full_bound, 6), limit_text(c.bound, 6)
+        lines.append(f"batches of {c.batch:,} of {c.n_train:,} points: the full-batch bound {full} does not hold; "
+                     f"the rate safe in expectation is {safe}")  # fmt: skip
         floor = (
             "" if c.floor is None or c.floor == float("inf") else f" around a noise floor of about {loss_text(c.floor)}"
         )
@@ -143,9 +146,11 @@ def _diverged(c, end, cause: str | None) -> str:
     else:
         where = f"diverging: the loss has not turned up within {end.step + 1} steps, but at this rate it will"
     if c.regime == "exact":
-        bound = f"{c.optimizer.label} on these points is stable only below {c.optimizer.formula} = {c.bound:.4g}"
+        bound = (
+            f"{c.optimizer.label} on these points is stable only below {c.optimizer.formula} = {limit_text(c.bound)}"
+        )
     elif c.regime == "mini":
-        bound = f"the rate safe in expectation for batches of {c.batch:,} is {c.bound:.4g}"
+        bound = f"the rate safe in expectation for batches of {c.batch:,} is {limit_text(c.bound)}"
     else:
         bound = f"no stability bound is known for {c.optimizer.label}"
     return f"{where}; {bound}"

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 
+FLOAT32_EPS = 2.0**-23  # the trainer's relative resolution
+
 
 def plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
@@ -25,6 +27,15 @@ def loss_text(value: float) -> str:
 def rate_text(rate: float) -> str:
     """A learning rate as the page offers it (four significant digits)."""
     return f"{rate:.4g}"
+
+
+def limit_text(limit: float, digits: int = 4) -> str:
+    """A bound written so that "below it" stays true: its significant digits rounded toward 0."""
+    if limit <= 0 or not math.isfinite(limit):
+        return f"{limit:.{digits}g}"
+    scale = 10 ** (math.floor(math.log10(limit)) - digits + 1)
+    # a bound within float32's resolution of a round number is that number: the trainer cannot tell them apart
+    return f"{math.floor(limit * (1 + FLOAT32_EPS) / scale) * scale:.{digits}g}"
 
 
 def big(value: float) -> str:

@@ -18,7 +18,7 @@ from linreg_core.analysis import analyse
 from linreg_core.cli import main as cli_main
 from linreg_core.data import linear_like
 from linreg_core.settings import Settings
-from linreg_core.words import loss_text
+from linreg_core.words import limit_text, loss_text
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -143,7 +143,7 @@ def test_a_diverging_rate_is_reported_as_diverging_not_as_success():
     values, divergence, info = engine(Settings(lr=0.5, steps=10))
     assert divergence is None  # no overflow within 10 steps: only the rule on the loss can say it
     assert shown["status"]["kind"] == "error" and shown["status"]["text"].startswith("Diverging")
-    assert f"below {2 / info.lambda_max:.4g}" in shown["status"]["text"]
+    assert f"below {limit_text(2 / info.lambda_max)}" in shown["status"]["text"]
     assert shown["header"]["warning"]["kind"] == "error"  # said while it trains, too
     assert all(np.isfinite(shown["values"][:, :3]).ravel())
 
@@ -266,7 +266,7 @@ def test_tips_says_why_scaling_matters():
     from linreg_core.data import bundled
 
     info = analyse(bundled("tips"))
-    assert f"{info.condition_number:,.0f}" in note.value and f"{2 / info.lambda_max:.4g}" in note.value
+    assert f"{info.condition_number:,.0f}" in note.value and f"{limit_text(2 / info.lambda_max)}" in note.value
 
 
 CSV = b"hours,score,name\n1,52,a\n2,55.5,b\n3,61,c\n4,63.2,d\n5,70.1,e\n6,71.9,f\n"

@@ -13,7 +13,7 @@ from linreg_core.data import linear_like
 from linreg_core.settings import N_STOPS, STEP_STOPS, Settings
 from linreg_core.theory import theory
 from linreg_core.trainer import TrainingRun
-from linreg_core.words import loss_text
+from linreg_core.words import limit_text, loss_text
 
 
 def run(settings: Settings):
@@ -46,7 +46,7 @@ def test_above_the_critical_rate_is_diverging_with_the_step_it_turned_and_the_bo
     losses = np.concatenate([[info.moments.loss(0, 0)], values[:, 0]])
     turned = int(np.argmin(losses))  # the first record past the lowest loss, the start counted
     assert status.kind == "error" and f"the loss grew from step {turned} on" in status.text
-    assert f"below {2 / info.lambda_max:.4g} (2/λmax)" in status.text and "you chose 0.5" in status.text
+    assert f"below {limit_text(2 / info.lambda_max)} (2/λmax)" in status.text and "you chose 0.5" in status.text
     assert f"to {loss_text(values[-1, 0])} at step 10." in status.text and status.step == 10
 
 
@@ -150,3 +150,14 @@ def test_a_factor_close_to_1_keeps_enough_digits_to_differ_from_1():
     assert factor < 1 and factor == pytest.approx(c.factor, rel=1e-6)
     halving = int(re.search(r"it halves every ([\d,]+) steps", note)[1].replace(",", ""))
     assert c.factor**halving == pytest.approx(0.5, rel=1e-3)
+
+
+@pytest.mark.parametrize("value", [0.41356626666778323, 0.0007702743103, 1.0, 2.0, 0.0108824, 3.99949, 123.456])
+def test_a_bound_is_written_rounded_toward_zero_so_below_it_stays_true(value):
+    from decimal import ROUND_FLOOR, Decimal
+
+    written = limit_text(value)
+    exponent = Decimal(repr(value)).adjusted() - 3
+    assert Decimal(written) == Decimal(repr(value)).quantize(Decimal(1).scaleb(exponent), rounding=ROUND_FLOOR)
+    assert float(written) <= value
+    assert limit_text(0.9999999978838265) == "1"  # 1 as float32 standardised points give it: the trainer's 1

@@ -227,7 +227,8 @@ def check_kappa(m: Mode) -> bool:
         assert kappa > 1e12 and "flat along the valley" in caption
     else:
         assert c.kappa == pytest.approx(kappa, rel=1e-6)
-        assert f"the rings are {math.sqrt(kappa):.3g} times longer than wide" in caption
+        rings = "the bowl is round" if math.sqrt(kappa) < 1.05 else f"the rings are {math.sqrt(kappa):.3g} times longer"
+        assert f"condition number {texts.big(kappa)}: {rings}" in caption
     return counted("condition number")
 
 
@@ -275,8 +276,12 @@ def check_advice(m: Mode) -> bool:
     out = outcome(c, m.values[:, 0], m.divergence is not None)
     for advice in out.advice:
         assert reachable(advice.setting, advice.value, c), advice
-    for pick in c.picks:
+    for pick in c.picks:  # each pick does what its label says, at the rate it sets (as the page writes it)
         assert LR_LO <= pick.lr <= LR_HI and rate_text(pick.lr) == f"{pick.lr:g}"
+        verdict = claims(theory(m.data, m.settings.changed(lr=pick.lr))).verdict
+        expected = {"best": "converges", "critical × 0.95": "converges", "critical × 1.05": "diverges",
+                    f"safe × {SAFE_SHARE:g}": "settles", "safe × 0.95": "edge"}[pick.label]  # fmt: skip
+        assert verdict == expected, (pick, verdict)
     for steps in re.findall(r"set steps to ([\d,]+)", m.status.text):
         assert int(steps.replace(",", "")) in STEP_STOPS
     for rate in re.findall(r"(?:fastest stable rate is|At) ([\d.e-]+)(?: it settles|\.)", m.status.text):
