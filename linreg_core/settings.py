@@ -30,7 +30,16 @@ MAX_QUERY_VALUE = 64  # characters; a longer URL value is not a number anyone ty
 
 
 class SettingsError(ValueError):
-    """A setting a person chose is out of range; the message says which and why."""
+    """A setting a person chose is out of range; the message says which and why. `rule` is the why alone
+    ("must be a whole number"), for a notice that names the setting its own way."""
+
+    def __init__(self, message: str, rule: str = "") -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+def _refused(name: str, rule: str, raw: Any) -> SettingsError:
+    return SettingsError(f"{name} {rule}, got {_shown(raw)}", rule)
 
 
 def grid(lo_exp: int, hi_exp: int, mantissas: Sequence[float]) -> tuple[float, ...]:
@@ -273,16 +282,16 @@ def format_value(value: Any) -> str:
 
 def _number(name: str, raw: Any, kind: type) -> int | float:
     if isinstance(raw, bool):
-        raise SettingsError(f"{name} must be a number, got {raw!r}")
+        raise _refused(name, "must be a number", raw)
     try:
         number = float(raw)
     except (TypeError, ValueError, OverflowError):
-        raise SettingsError(f"{name} must be a number, got {_shown(raw)}") from None
+        raise _refused(name, "must be a number", raw) from None
     if not math.isfinite(number):
-        raise SettingsError(f"{name} must be a finite number, got {_shown(raw)}")
+        raise _refused(name, "must be a finite number", raw)
     if kind is int:
         if not number.is_integer():
-            raise SettingsError(f"{name} must be a whole number, got {_shown(raw)}")
+            raise _refused(name, "must be a whole number", raw)
         return int(number)
     return number
 
@@ -424,7 +433,7 @@ def _lenient(name: str, raw: str, kind: type, default: Any, k: Knob) -> tuple[An
     try:
         value = _number(name, text, kind)
     except SettingsError as e:
-        return default, f"{str(e).split(', got')[0].removeprefix(name + ' ')}; {_default_used(default)}"
+        return default, f"{e.rule}; {_default_used(default)}"
     clamped = value
     if k.lo is not None and value < k.lo:
         clamped = kind(k.lo)
