@@ -402,3 +402,20 @@ def test_the_page_sends_the_claims_the_matrix_checks(i):
     assert head["bound"] == m.claims.bound
     assert background["landscape"] == view_model.landscape(m.claims)
     assert texts.stability_note(m.claims) in [c.value for c in at.sidebar.caption]
+
+
+# the noise floor is claimed only for mini-batches at a settling rate: a few more of those than the covering has
+SETTLING = [
+    Settings(batch_size=1, lr=0.1, steps=2000),
+    Settings(data="tips", standardize=True, batch_size=10, lr=0.2, steps=1500),
+    Settings(data="hubble", standardize=True, optimizer="momentum", momentum=0.6, batch_size=5, lr=0.05, steps=1500),
+    Settings(data="iris", optimizer="nesterov", momentum=0.6, batch_size=15, test_fraction=0.2, lr=0.02, steps=1500),
+]
+
+
+@pytest.mark.parametrize("settings", SETTLING, ids=lambda s: f"{s.data} {s.optimizer} batch {s.batch_size}")
+def test_every_claim_holds_for_mini_batches_at_a_settling_rate(settings):
+    m = trained({"data": settings.data, "optimizer": settings.optimizer}, settings, load(settings))
+    assert m.claims.verdict == "settles"
+    applied = [check.__name__ for check in CHECKS if check(m)]
+    assert "check_floor" in applied and len(applied) >= 8, applied
