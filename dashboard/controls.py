@@ -28,9 +28,13 @@ def _label_of(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else format_value(value)
 
 
-def widget(name: str, kind: type, k: Knob, where: Any, title: Callable[[Any], str] | None = None) -> Any:
+def widget(
+    name: str, kind: type, k: Knob, where: Any, title: Callable[[Any], str] | None = None,
+    stops: tuple | None = None,
+) -> Any:  # fmt: skip
     """Draw one setting's widget in `where` (it keeps its value in st.session_state[name]). `title` names a
-    choice's options for people (the setting's values stay short, for the URL and the command line)."""
+    choice's or a grid's values for people (the setting's values stay short, for the URL and the command
+    line); `stops` replaces a grid's declared stops (the batch size's, capped at the data's size)."""
     common = {"key": name, "help": k.help}
     if k.widget == "choice":
         names = {"format_func": title} if title else {}
@@ -40,8 +44,8 @@ def widget(name: str, kind: type, k: Knob, where: Any, title: Callable[[Any], st
     if k.widget == "toggle" or kind is bool:
         return where.toggle(k.label, **common)
     if k.widget == "grid":
-        options = with_value(tuple(kind(v) for v in k.stops), st.session_state[name])
-        return where.select_slider(k.label, options, format_func=_label_of, **common)
+        options = with_value(tuple(kind(v) for v in (k.stops if stops is None else stops)), st.session_state[name])
+        return where.select_slider(k.label, options, format_func=title or _label_of, **common)
     if k.widget == "number":
         return where.number_input(k.label, kind(k.lo), kind(k.hi), step=kind(k.step), **common)
     return where.slider(k.label, kind(k.lo), kind(k.hi), step=kind(k.step), **common)
@@ -71,11 +75,13 @@ def sidebar(
     *,
     after: dict[str, Callable[[Any, dict[str, Any]], None]] | None = None,
     titles: dict[str, Callable[[Any], str]] | None = None,
+    grids: dict[str, Callable[[dict[str, Any]], tuple[tuple, Callable[[Any], str]] | None]] | None = None,
 ) -> Settings:
     """Every declared setting as a widget, grouped under its heading; returns the chosen Settings.
 
     `after[name](container, values_so_far)` draws extra things right under a setting's widget (the
-    learning rate's note and quick choices). `titles[name]` names a choice's options. Settings whose
+    learning rate's note and quick choices). `titles[name]` names a choice's options. `grids[name](values_so_far)`
+    gives a grid's stops and their names for these values (or None for the declared ones). Settings whose
     `when` does not hold (e.g. the generator's noise with a real data set) are not drawn.
     """
     read_url(settings_type)
@@ -89,7 +95,9 @@ def sidebar(
         if k.when is not None and values.get(k.when[0], st.session_state.get(k.when[0])) not in k.when[1]:
             values[name] = st.session_state[name]
             continue
-        values[name] = widget(name, kind, k, where, (titles or {}).get(name))
+        shaped = (grids or {}).get(name)
+        stops, title = (shaped(values) if shaped else None) or (None, None)
+        values[name] = widget(name, kind, k, where, title or (titles or {}).get(name), stops)
         if after and name in after:
             after[name](where, values)
     return settings_type.from_mapping(values)

@@ -20,8 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from linreg_core.settings import Settings, format_value, knobs
-from linreg_core.theory import RunTheory
+from linreg_core import export
+from linreg_core.claims import Claims, claims
+from linreg_core.prepare import held_out_count
+from linreg_core.settings import BATCH_STOPS, Settings, format_value, knobs
 
 from . import controls, data_choice, downloads, memory, texts, view_model
 from .data_choice import Chosen
@@ -35,6 +37,7 @@ MAX_PINS = 5
 PIN_POINTS = 400  # points of a pinned run's curves: log-spaced, so its fast start keeps its shape
 JOB = "training-job"
 AGAIN = "run-again"
+CLAIMS = "run-claims"  # (settings and points, their Claims): computed once per rerun
 # At most this many carriers a second. Each is a Streamlit element: the browser spends ~10 ms of its main
 # thread on it (a React render, a component mounted), so at 30 a second a live run at n = 1e6 kept that
 # thread busy ~84% of the time, at 12 ~61%, and a burst's last run painted 15% sooner. The chart still draws
@@ -117,7 +120,9 @@ def controls_sidebar() -> tuple[Settings, Chosen]:
     st.session_state[PREVIOUS_RERUN_AT] = st.session_state.get(RERUN_AT, -math.inf)
     st.session_state[RERUN_AT] = time.monotonic()
     settings = controls.sidebar(
-        after={"data": data_choice.upload_controls, "lr": _lr_extras}, titles={"data": data_choice.title_of}
+        after={"data": data_choice.upload_controls, "lr": _lr_extras},
+        titles={"data": data_choice.title_of},
+        grids={"batch_size": _batch_sizes},
     )
     st.sidebar.button(
         "Run again", key=AGAIN, type="primary", width="stretch", help="Train and animate this run once more."
@@ -126,30 +131,54 @@ def controls_sidebar() -> tuple[Settings, Chosen]:
     return settings, data_choice.choose(settings)
 
 
+def _claims_for(chosen: Chosen, settings: Settings) -> Claims:
+    """Every claim about the run these settings make on these points, computed once per rerun (the sidebar's
+    note and the page's texts read the same object)."""
+    key = (settings, chosen.identity)
+    memo = st.session_state.get(CLAIMS)
+    if memo is None or memo[0] != key:
+        memo = (key, claims(data_choice.theory_for(chosen, settings)))
+        st.session_state[CLAIMS] = memo
+    return memo[1]
+
+
 def _lr_extras(where, values: dict) -> None:
     """Under the learning rate: where it sits for this data, and quick choices on either side of the
     critical rate (a slider grid cannot land just above it)."""
-    # the settings drawn further down (the optimizer, the scaling) hold their last values in session state
-    later = {name: st.session_state[name] for name, *_ in knobs() if name in st.session_state}
-    probe = Settings.from_mapping({**later, **values})
+    probe = _probe(values)
     chosen = data_choice.choose(probe)
     if chosen.data is None:
         return
-    t = data_choice.theory_for(chosen, probe)
-    where.caption(texts.stability_note(t))
-    if t.bound.lr is None:
+    c = _claims_for(chosen, probe)
+    where.caption(texts.stability_note(c))
+    if not c.picks:
         return
-    picks = {"critical × 0.95": 0.95 * t.bound.lr, "critical × 1.05": 1.05 * t.bound.lr}
-    if probe.optimizer == "gd":
-        picks = {"best": t.fit.best_lr, **picks}
     row = where.container(horizontal=True, gap="small")
-    lo, hi = next((k.lo, k.hi) for name, _, _, k in knobs() if name == "lr")
-    for label, rate in picks.items():
-        rate = min(max(float(f"{rate:.4g}"), lo), hi)  # within the setting's range
+    for pick in c.picks:  # each a rate inside the setting's range, as the texts name it
         row.button(
-            label, key=f"lr-pick-{label}", on_click=_set_lr, args=(rate,), width="content",
-            help=f"Set the learning rate to {rate:g}.",
+            pick.label, key=f"lr-pick-{pick.label}", on_click=_set_lr, args=(pick.lr,), width="content",
+            help=f"Set the learning rate to {pick.lr:g}.",
         )  # fmt: skip
+
+
+def _probe(values: dict) -> Settings:
+    """The settings so far in the sidebar; those drawn further down hold their last values in session state."""
+    later = {name: st.session_state[name] for name, *_ in knobs() if name in st.session_state}
+    return Settings.from_mapping({**later, **values})
+
+
+def _batch_sizes(values: dict) -> tuple[tuple, object] | None:
+    """The batch size's stops for these points: below the number of training points, with 0 named "all (n)";
+    a size at or above it is the full batch, so it becomes 0 before the widget is drawn."""
+    probe = _probe(values)
+    chosen = data_choice.choose(probe)
+    if chosen.data is None:
+        return None
+    n_train = chosen.data.n - held_out_count(chosen.data.n, probe.test_fraction)
+    if st.session_state.get("batch_size", 0) >= n_train:
+        st.session_state["batch_size"] = 0
+    stops = tuple(v for v in BATCH_STOPS if v < n_train)
+    return stops, lambda v: f"all ({n_train:,})" if v == 0 else f"{v:,}"
 
 
 def _set_lr(rate: float) -> None:
@@ -165,19 +194,19 @@ def url_notices() -> None:
         )
 
 
-def about_data(settings: Settings, chosen: Chosen) -> RunTheory | None:
+def about_data(settings: Settings, chosen: Chosen) -> Claims | None:
     """What the points are and what theory says of this run on them (None while there are no points)."""
     data_choice.describe(chosen)
     if chosen.data is None:
         return None
-    t = data_choice.theory_for(chosen, settings)
-    note = texts.scaling_note(chosen.data, t)
+    c = _claims_for(chosen, settings)
+    note = texts.scaling_note(c, chosen.data)
     if note:
         st.info(note, icon=":material/straighten:")
-    return t
+    return c
 
 
-def run_chart(settings: Settings, chosen: Chosen, t: RunTheory | None, service: TrainingService) -> None:
+def run_chart(settings: Settings, chosen: Chosen, c: Claims | None, service: TrainingService) -> None:
     """The run chart: the visitor's current run, trained and streamed now if it is not the one shown."""
     data = chosen.data
     if data is None:
@@ -188,8 +217,8 @@ def run_chart(settings: Settings, chosen: Chosen, t: RunTheory | None, service: 
         return
     mount()
     feed = Feed()
-    background = view_model.background(t, data, chosen.points, _plotly_chunk())
-    captions = texts.captions(t, data)
+    background = view_model.background(c, data, chosen.points, _plotly_chunk())
+    captions = texts.captions(c, data)
     pins = view_model.pins(_labelled(st.session_state.get(PINS, []), settings))
     shown: ShownRun | None = st.session_state.get(RUN)
     again = st.session_state.get(AGAIN, False)
@@ -197,15 +226,15 @@ def run_chart(settings: Settings, chosen: Chosen, t: RunTheory | None, service: 
     if problem is not None:
         refused = f"refused-{background['key']}-{settings.steps}"
         status = texts.Status("error", problem).to_dict()
-        feed.show(background, view_model.header(refused, t, background["key"], None, status=status,
+        feed.show(background, view_model.header(refused, c, background["key"], None, status=status,
                                                 captions=captions), pins)  # fmt: skip
         return
     if shown is not None and shown.settings == settings and shown.data_identity == chosen.identity and not again:
-        header = view_model.header(shown.run_id, t, background["key"], shown.columns, captions=captions,
+        header = view_model.header(shown.run_id, c, background["key"], shown.columns, captions=captions,
                                    status=shown.status.to_dict(), records=shown.values)  # fmt: skip
         feed.show(background, header, pins)
         return
-    _train(settings, chosen, t, service, feed, (background, captions, pins))
+    _train(settings, chosen, c, service, feed, (background, captions, pins))
 
 
 def _trace(event: str, run: str, ago: float = 0.0) -> None:
@@ -236,9 +265,7 @@ def _settle() -> None:
         _nap(started + SETTLE_S - time.monotonic())
 
 
-def _train(
-    settings: Settings, chosen: Chosen, t: RunTheory, service: TrainingService, feed: Feed, shown: tuple
-) -> None:
+def _train(settings: Settings, chosen: Chosen, c: Claims, service: TrainingService, feed: Feed, shown: tuple) -> None:
     data = chosen.data
     background, captions, pins = shown
     _settle()
@@ -249,9 +276,9 @@ def _train(
     st.session_state[JOB] = job
     _trace("rerun", job.id, ago=time.monotonic() - st.session_state.get(RERUN_AT, time.monotonic()))
     _trace("submitted", job.id)
-    warning = texts.live_warning(t)
+    warning = texts.live_warning(c)
     waiting = None if service.ready else "Starting TensorFlow (a few seconds, once per server)…"
-    header = view_model.header(job.id, t, background["key"], service.columns, waiting=waiting, captions=captions,
+    header = view_model.header(job.id, c, background["key"], service.columns, waiting=waiting, captions=captions,
                                warning=warning.to_dict() if warning else None)  # fmt: skip
     feed.show(background, header, pins)
     _trace("mounted", job.id)
@@ -278,17 +305,17 @@ def _train(
         outcome = job.outcome
         if not complete:
             job.cancel()
-        status = _status(t, values, outcome, stopped=not complete)
+        status = _status(c, values, outcome, stopped=not complete)
         st.session_state[RUN] = ShownRun(job.id, settings, chosen.identity, values, columns, status,
                                          background["key"])  # fmt: skip
     feed.send(view_model.ending(job.id, status.to_dict()))
 
 
-def _status(t: RunTheory, values, outcome, *, stopped: bool) -> texts.Status:
+def _status(c: Claims, values, outcome, *, stopped: bool) -> texts.Status:
     if outcome is not None and outcome.kind == "error":
-        return texts.Status("error", f"Training failed: {outcome.message}.")
+        return texts.Status("error", f"Training failed: {outcome.message}.", len(values) - 1)
     divergence = outcome.divergence if outcome is not None else None
-    return texts.run_status(t, values, divergence, stopped=stopped)
+    return texts.run_status(c, values, divergence, stopped=stopped)
 
 
 def _labelled(pinned: list[PinnedRun], current: Settings) -> list[tuple[str, PinnedRun]]:
@@ -333,12 +360,12 @@ def _unpin() -> None:
     st.session_state[PINS] = []
 
 
-def take_home(settings: Settings, chosen: Chosen, t: RunTheory | None) -> None:
+def take_home(settings: Settings, chosen: Chosen, c: Claims | None) -> None:
     """Downloads of the run shown, once it is the current settings' finished run."""
     shown: ShownRun | None = st.session_state.get(RUN)
     if chosen.data is None or shown is None or shown.settings != settings or shown.data_identity != chosen.identity:
         return
-    downloads.offer(settings, chosen.data, t.train, shown.values, shown.columns)
+    downloads.offer(settings, chosen.data, c.theory.train, shown.values, shown.columns)
 
 
 def share(settings: Settings) -> None:
@@ -350,8 +377,16 @@ def share(settings: Settings) -> None:
         st.code(base + (f"?{query}" if query else ""), language=None)
         if settings.data == "csv":
             st.caption("The link says *your CSV*; the file itself stays with you. Whoever opens it uploads their own.")
-        st.caption("The same run from the command line, printing the blog's table:")
-        command = ["python -m linreg_core", *map(shlex.quote, settings.cli_args())]
+        data, header = None, True
         if settings.data == "csv":
-            command.append("--csv your.csv")
-        st.code(" ".join(command), language="bash")
+            data = data_choice.choose(settings).data
+            table = (st.session_state.get(data_choice.TABLE) or (None, None))[1]
+            header = getattr(table, "header", True)
+            if data is None:
+                st.caption("Choose a CSV file to get the command that fits it.")
+                return
+        st.caption(
+            "The same run from the command line, printing the blog's table"
+            + (" (run it where your file is):" if data is not None else ":")
+        )
+        st.code(shlex.join(export.command(settings, data, header=header)), language="bash")

@@ -1,6 +1,8 @@
-"""The page's words about a run: where a learning rate sits, how a run ended, what to lower.
+"""The page's words about a run: where a learning rate sits, how a run ended, what to try, what each chart shows.
 
-Plain functions of engine values, free of Streamlit, so tests read exactly what the page says.
+Every number and verdict here comes from linreg_core.claims (computed once from the run's settings and data,
+in the coordinates it trains in); these functions only put them into sentences. Free of Streamlit, so tests
+read exactly what the page says.
 """
 
 from __future__ import annotations
@@ -9,32 +11,31 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linreg_core.settings import Settings
-from linreg_core.theory import RunTheory
+from linreg_core import claims as claims_
+from linreg_core import optimizers
+from linreg_core.claims import Claims, Outcome
+from linreg_core.settings import N_STOPS, STEP_STOPS, Settings
+from linreg_core.words import big, change_text, limit_text, loss_text, percent_text, plural, rate_text
 
-# What one page run may cost, in point-updates of plain full-batch gradient descent: ~1.23 ms per million
-# on this 2-core machine, so the largest accepted run trains in about 3.7 s (4 to 5 s beside the page's
-# own work); see README "Work budget". Other kinds of run cost more per point-update (measured at
-# n = 1,000,000): another optimizer ×1.1, mini-batches +0.8 (a full pass for the loss besides the
-# batch's), a hold-out +1.2 (the held-out loss each step).
+# What one page run may cost, in point-updates of plain full-batch gradient descent: about 4 s of training
+# on a small shared server (docs hold the measurement). Other kinds of run cost more per point-update:
+# another optimizer ×1.1, mini-batches +0.8 (a full pass for the loss besides the batch's), a hold-out +1.2.
 WORK_BUDGET = 3_001_000_000
 COST_OTHER_OPTIMIZER, COST_MINI_BATCH, COST_HOLD_OUT = 0.1, 0.8, 1.2
-CONVERGED_GAP = 1e-3  # a run within 0.1% of the optimum loss has converged, as far as the eye can tell
+ROUND_RINGS = 1.05  # rings this close to circles are called round, not "1 times longer than wide"
 
 
 @dataclass(frozen=True)
 class Status:
-    """A run's state in one line. kind: "success", "info", "warning" (slow, stopped) or "error" (diverging)."""
+    """A run's state in one line. kind: "success", "info", "warning" (slow, stopped) or "error" (diverging).
+    `step` is the record the text speaks of (its last), so the chart can hold the verdict until it shows it."""
 
     kind: str
     text: str
+    step: int | None = None
 
-    def to_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "text": self.text}
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "text": self.text, "step": self.step}
 
 
 def number(value: float) -> str:
@@ -42,10 +43,13 @@ def number(value: float) -> str:
     return f"{value:,.0f}" if 1e4 <= abs(value) < 1e12 else f"{value:.4g}"
 
 
+# ---- the work budget ---------------------------------------------------------------------------------
+
+
 def cost_factor(settings: Settings, n: int) -> float:
     """How much one point-update of this kind of run costs, against plain full-batch gradient descent."""
     factor = 1.0
-    if settings.optimizer != "gd":
+    if not optimizers.get(settings.optimizer).plain:
         factor += COST_OTHER_OPTIMIZER
     if 0 < settings.batch_size < n:
         factor += COST_MINI_BATCH
@@ -54,143 +58,230 @@ def cost_factor(settings: Settings, n: int) -> float:
     return factor
 
 
+def within_budget(settings: Settings, n: int) -> bool:
+    return n * (settings.steps + 1) * cost_factor(settings, n) <= WORK_BUDGET
+
+
+def budget_advice(settings: Settings, n: int) -> tuple[int | None, int | None]:
+    """The largest steps and n (stops of their controls) that fit the budget; n only where n is a control."""
+    fits_steps = [v for v in STEP_STOPS if within_budget(settings.changed(steps=v), n)]
+    fits_n = [v for v in N_STOPS if within_budget(settings, v)] if settings.applies("n") else []
+    return (max(fits_steps) if fits_steps else None), (max(fits_n) if fits_n else None)
+
+
 def budget_problem(settings: Settings, n: int) -> str | None:
     """Why the page will not train these settings on `n` points (too much work for a shared server), or None."""
-    updates = settings.steps + 1
+    if within_budget(settings, n):
+        return None
     factor = cost_factor(settings, n)
-    if n * updates * factor <= WORK_BUDGET:
-        return None
-    max_steps = int(WORK_BUDGET / (n * factor)) - 1
-    max_n = int(WORK_BUDGET / (updates * factor))
+    steps, most_n = budget_advice(settings, n)
+    lower = []
+    if steps is not None:
+        lower.append(f"steps to {steps:,}")
+    if most_n is not None:
+        lower.append(f"n to {most_n:,}")
     kind = "" if factor == 1 else f" (this kind of run costs {factor:.1f}× a plain full-batch step)"
-    lower = f"Lower steps to {max_steps:,} or n to {max_n:,}" if max_steps >= 0 else f"Lower n to {max_n:,}"
     return (
-        f"{n:,} points × {updates:,} updates is more than this shared server trains for one visitor{kind}: "
-        f"it allows about 4 s of training. {lower}; the command line has no such limit."
+        f"{plural(n, 'point')} × {plural(settings.steps + 1, 'update')} is more than this shared server trains for "
+        f"one visitor{kind}: it allows about 4 s of training. Lower {' or '.join(lower)}; the command line has no such "
+        "limit."
     )
 
 
-OPTIMIZER_NAMES = {"gd": "gradient descent", "momentum": "heavy-ball momentum", "nesterov": "Nesterov momentum",
-                   "rmsprop": "RMSProp", "adam": "Adam"}  # fmt: skip
-BOUND_FORMULA = {"gd": "2/λmax", "momentum": "2(1+β)/λmax", "nesterov": "2(1+β)/((1+2β)λmax)"}
+# ---- before the run ------------------------------------------------------------------------------------
 
 
-def stability_note(t: RunTheory) -> str:
-    """Under the learning-rate control: where this rate sits against the bound of this optimizer on this data."""
-    s, name = t.settings, OPTIMIZER_NAMES[t.settings.optimizer]
-    if t.bound.lr is None:
-        return f"No simple stability bound is known for {name}: too large a rate makes it hover around the optimum."
-    formula = BOUND_FORMULA[s.optimizer]
-    factor = t.factor()
-    if t.diverges:
-        verdict = "diverges: the loss will grow"
-    elif factor is not None and factor > 0.999:
-        verdict = f"converges slowly (the gap to the optimum shrinks {factor:.4f}× a step)"
-    else:
-        verdict = f"converges (the distance to the optimum shrinks {factor:.3g}× a step)"
-    best = f"; fastest: **{t.fit.best_lr:.4g}**" if s.optimizer == "gd" else ""
-    return (
-        f"Stable below **{t.bound.lr:.4g}** ({formula}){best}; condition number {t.fit.condition_number:,.3g}. "
-        f"At {s.lr:g} {name} {verdict}."
-    )
+def _rings(c: Claims) -> str:
+    """The bowl's shape from its condition number κ: the rings' axes are in the ratio √κ."""
+    if c.ring_ratio < ROUND_RINGS:
+        return "the bowl is round, its rings circles"
+    return f"the rings are {c.ring_ratio:.3g} times longer than wide"
 
 
-def scaling_note(data, t: RunTheory) -> str | None:
-    """Why gradient descent crawls on this data, when it does: x far from 0 couples slope and intercept."""
-    raw = t.train.condition_number
-    if t.prepared.standardised:
-        if raw < 100:
-            return None
+def _bowl(c: Claims) -> str:
+    if c.kappa is None:
+        return "the bowl is a flat-bottomed valley (no condition number)"
+    return f"condition number {big(c.kappa)}: {_rings(c)}"
+
+
+def stability_note(c: Claims) -> str:
+    """Under the learning-rate control: where this rate sits for this optimizer on these points."""
+    s, o = c.settings, c.optimizer
+    lr = rate_text(s.lr)
+    if c.regime == "adaptive":
+        return f"{o.why} ({_bowl(c).capitalize()}.)"
+    if c.regime == "mini":
+        verdict = {
+            "settles": f"the loss gap falls, then jitters around a noise floor of about {loss_text(c.floor)} "
+            "(a smaller rate or a larger batch lowers it)",
+            "edge": "the run is stable in expectation but near the edge: expect large swings, and it may blow up",
+            "unsafe": "the run is past it: it may blow up at any step",
+        }[c.verdict]
         return (
-            f"x is standardised for training (centred on {t.prepared.shift:.3g}, divided by {t.prepared.scale:.3g}): "
-            f"the condition number drops from {raw:,.0f} to {t.fit.condition_number:.3g}, and the stable rate rises "
-            f"from {2 / t.train.lambda_max:.3g} to {2 / t.fit.lambda_max:.3g}. The weights are shown in x's own units."
+            f"With batches of {c.batch:,} of {c.n_train:,} points the full-batch bound {limit_text(c.full_bound)} "
+            f"does not hold: the rate safe in expectation is **{limit_text(c.bound)}**. At {lr} {verdict}."
         )
-    if raw < 100:
+    fastest = c.fastest
+    if fastest is None or c.best is None:
+        best = ""
+    elif fastest.hi / fastest.lo > 1.01:
+        best = f"; fastest anywhere from **{rate_text(fastest.lo)}** to **{rate_text(fastest.hi)}**"
+    else:
+        best = f"; fastest: **{rate_text(c.best)}**"
+    verdict = "diverges" if c.verdict == "diverges" else "converges"
+    return (
+        f"Stable below **{limit_text(c.bound)}** ({o.formula}){best}; {_bowl(c)}. At {lr} {o.label} {verdict}: the "
+        f"gap to the optimum loss {change_text(c.factor)}."
+    )
+
+
+def scaling_note(c: Claims, data) -> str | None:
+    """About the points: why gradient descent crawls on them, or what standardising did, or why no single line
+    fits best (every x equal)."""
+    if c.degenerate:
+        x = float(c.theory.prepared.train.x[0])
+        return (
+            f"Every x here is {x:.4g}, so no single line fits best: every line through the points' mean at x = "
+            f"{x:.4g} fits as well as any, and the loss bowl is a valley with a flat floor (no condition number). "
+            f"The run still takes the loss to its minimum {loss_text(c.loss_star)}, moving across the valley only; "
+            "the optimum marked is the line it reaches from its start."
+        )
+    raw, t = c.raw_kappa, c.theory
+    if raw is None or raw < claims_.SCALING_KAPPA:
         return None
+    if c.coords.standardised:
+        rates = ""
+        if c.full_bound is not None:
+            raw_bound = c.optimizer.limit(t.hyper) / t.train.lambda_max
+            rates = f", and the stable rate rises from {limit_text(raw_bound)} to {limit_text(c.full_bound)}"
+        return (
+            f"x is standardised for training (centred on {c.coords.shift:.3g}, divided by {c.coords.scale:.3g}): the "
+            f"condition number drops from {big(raw)} to {big(c.kappa)}{rates}. The landscape shows the weights "
+            "trained, of standardised x; the other charts show the line in x's own units."
+        )
+    bound = f" Any rate above {limit_text(c.full_bound)} diverges, and at safe rates the intercept crawls." if (
+        c.full_bound is not None) else ""  # fmt: skip
     return (
         f"x sits far from 0 here (mean {data.x_mean:.3g}, spread {data.x_std:.3g}), so the slope and the intercept "
-        f"pull against each other: the loss is a long narrow valley (condition number {raw:,.0f}). Any rate above "
-        f"{t.fit.critical_lr:.3g} diverges, and at safe rates the intercept crawls. Turn on *standardise x* "
-        "(centre x, divide by its spread) to remove the coupling."
+        f"pull against each other: the loss is a long narrow valley (condition number {big(raw)}).{bound} Turn on "
+        "*standardise x* (centre x, divide by its spread) to remove the coupling."
     )
 
 
-def live_warning(t: RunTheory) -> Status | None:
+def live_warning(c: Claims) -> Status | None:
     """Said while a run trains, before its numbers show it."""
-    if t.diverges:
-        formula = BOUND_FORMULA[t.settings.optimizer]
-        return Status(
-            "error",
-            f"Diverging: {t.settings.lr:g} is at or above this run's stability bound {t.bound.lr:.4g} ({formula}), "
-            "so the loss will grow.",
-        )
+    if c.verdict == "diverges":
+        return Status("error", f"Diverging: {rate_text(c.settings.lr)} is at or above this run's stability bound "
+                      f"{limit_text(c.bound)} ({c.optimizer.formula}), so the loss will grow.")  # fmt: skip
+    if c.verdict == "unsafe":
+        return Status("warning", f"{rate_text(c.settings.lr)} is above the rate safe in expectation for batches of "
+                      f"{c.batch:,}, {limit_text(c.bound)}: the run may blow up at any step.")  # fmt: skip
     return None
 
 
-def run_status(
-    t: RunTheory, values: np.ndarray, divergence: tuple[int, str] | None, *, stopped: bool = False
-) -> Status:
+# ---- after the run -------------------------------------------------------------------------------------
+
+
+def run_status(c: Claims, values: np.ndarray, divergence, *, stopped: bool = False) -> Status:
     """How a run ended, from its records (`values`: rows of loss, w0, w1, …; loss in column 0)."""
-    settings, analysis, start_loss = t.settings, t.train, t.start_loss()
-    total = settings.steps + 1
-    rows = len(values)
-    losses = values[:, 0] if rows else np.empty(0)
-    grew = rows > 0 and losses[-1] > start_loss
-    if divergence is not None or grew or t.diverges:
-        if t.bound.lr is None:
-            bound = f"No simple stability bound is known for {OPTIMIZER_NAMES[settings.optimizer]}; try a smaller rate."
+    losses = values[:, 0] if len(values) else np.empty(0)
+    return status_of(c, claims_.outcome(c, losses, divergence is not None, stopped=stopped))
+
+
+def status_of(c: Claims, out: Outcome) -> Status:
+    s = c.settings
+    at = f"step {out.step:,}" if out.step >= 0 else "the start"
+    if out.kind in ("diverged", "growing", "turning"):
+        if out.kind == "turning":
+            head = f"the loss has not turned up within {plural(out.step + 1, 'step')}, but at this rate it will"
         else:
-            bound = (
-                f"This run is stable only for rates below {t.bound.lr:.4g} ({BOUND_FORMULA[settings.optimizer]}); "
-                f"you chose {settings.lr:g}."
-            )
-            if settings.optimizer == "gd":
-                bound += f" The fastest stable rate is {t.fit.best_lr:.4g}."
-        # the step where the loss turned up: the first record after the lowest loss, the start included
-        turn = int(np.argmin(np.concatenate([[start_loss], losses])))
-        if divergence is not None:
-            return Status("error", f"Diverging: the loss grew from step {turn:,} on, and the run stopped at step "
-                          f"{divergence[0]:,}: {divergence[1]}. {bound}")  # fmt: skip
-        if turn < rows:
-            return Status("error", f"Diverging: the loss grew from step {turn:,} on, to {number(losses[-1])} at step "
-                          f"{rows - 1:,}. {bound}")  # fmt: skip
-        return Status("error", f"Diverging: the loss has not turned up within {plural(rows, 'step')}, but at this "
-                      f"rate it will. {bound}")  # fmt: skip
-    if stopped:
-        last = f"step {rows - 1:,}" if rows else "the start"
-        return Status("warning", f"Stopped at {last} of {settings.steps:,}: training was interrupted. Press Run again.")
-    final = float(losses[-1]) if rows else start_loss
-    star = analysis.loss_star
-    gap = final - star
-    # close enough that no chart could show the difference: 0.1% of the optimum loss, or a millionth of the
-    # starting loss when the optimum is ~0 (points on a line: the relative gap means nothing there)
-    if gap <= max(CONVERGED_GAP * star, 1e-6 * start_loss):
-        if star <= 1e-9 * start_loss:
-            closeness = "and the optimum is 0 here: the points lie on a line"
-        else:
-            closeness = f"the least-squares optimum {star:.4g} to within {max(gap, 0) / star:.2%}"
-        return Status("success", f"Converged: after {plural(total, 'update')} the loss is {final:.4g}, {closeness}.")
-    if star <= 1e-9 * start_loss:
-        above = "above the optimum 0"
-    elif gap < 10 * star:
-        above = f"{gap / star:.1%} above the optimum {star:.4g}"
+            head = f"the loss grew from step {out.turn:,} on, to {loss_text(out.loss)} at {at}"
+            if out.kind == "diverged":
+                head += ", where the run stopped: one more update took it past a million times its start"
+        return Status("error", f"Diverging: {head}. {_why_diverging(c)}", out.step)
+    if out.kind == "stopped":
+        return Status("warning", f"Stopped at {at} of {s.steps:,}: training was interrupted. Press Run again.",
+                      out.step)  # fmt: skip
+    updates = plural(s.steps + 1, "update")
+    if out.kind == "converged":
+        return Status("success", f"Converged: after {updates} the loss is {loss_text(out.loss)}, "
+                      f"{_closeness(c, out)}.", out.step)  # fmt: skip
+    if out.kind == "held":
+        settle = f" At {rate_text(c.picks[0].lr)} it settles." if c.picks else ""
+        return Status("warning", f"Held, this time: after {updates} the loss is {loss_text(out.loss)}, "
+                      f"{_above(c, out)}. But {rate_text(s.lr)} is past the rate safe in expectation for batches of "
+                      f"{c.batch:,}, {limit_text(c.bound)}: another order of batches may blow up.{settle}",
+                      out.step)  # fmt: skip
+    if out.kind == "floor":
+        level = (f"jitters around about {loss_text(c.floor)} (expected; reshuffling each epoch often does better)"
+                 if c.verdict == "settles" else "jitters, with large swings this close to the rate safe in "
+                 "expectation")  # fmt: skip
+        return Status("info", f"At its noise floor: after {updates} the loss is {loss_text(out.loss)}, "
+                      f"{_above(c, out)}. Each batch of {c.batch:,} pulls a little off the full gradient, so the gap "
+                      f"{level}. A smaller rate or a larger batch lowers it; more steps do not.", out.step)  # fmt: skip
+    return Status("info", f"Not there yet: after {updates} the loss is {loss_text(out.loss)}, {_above(c, out)}. "
+                  f"{_closer(c, out)}", out.step)  # fmt: skip
+
+
+def _why_diverging(c: Claims) -> str:
+    s, o = c.settings, c.optimizer
+    if c.regime == "adaptive":
+        return f"{o.why.split(':')[0]}; try a smaller rate."
+    if c.regime == "mini":
+        text = (f"For batches of {c.batch:,} the rate safe in expectation is {limit_text(c.bound)} (the full-batch "
+                f"bound {limit_text(c.full_bound)} does not hold); you chose {rate_text(s.lr)}.")  # fmt: skip
+        return text + (f" At {rate_text(c.picks[0].lr)} it settles." if c.picks else "")
+    text = f"This run is stable only for rates below {limit_text(c.bound)} ({o.formula}); you chose {rate_text(s.lr)}."
+    return text + (f" The fastest stable rate is {rate_text(c.best)}." if c.best is not None else "")
+
+
+def _closeness(c: Claims, out: Outcome) -> str:
+    if c.loss_star <= 1e-9 * c.start_loss:
+        return "and the optimum is 0 here: the points lie on a line"
+    if out.gap <= 4 * claims_.FLOAT32_EPS * max(c.loss_star, out.loss):
+        return f"the least-squares optimum {loss_text(c.loss_star)} to float32's precision"
+    return f"within {percent_text(out.gap / c.loss_star)} of the least-squares optimum {loss_text(c.loss_star)}"
+
+
+def _above(c: Claims, out: Outcome) -> str:
+    if c.loss_star <= 1e-9 * c.start_loss:
+        return "above the optimum 0"
+    if out.gap < 10 * c.loss_star:
+        return f"{percent_text(out.gap / c.loss_star)} above the optimum {loss_text(c.loss_star)}"
+    return f"{big(out.loss / c.loss_star)} times the optimum {loss_text(c.loss_star)}"
+
+
+def _closer(c: Claims, out: Outcome) -> str:
+    """What gets closer, from the outcome's advice (every value one its control can take)."""
+    advice = {a.setting: a.value for a in out.advice}
+    if c.regime == "adaptive":
+        return f"{c.optimizer.label}'s steps stay about the learning rate long, so it hovers near the optimum: a " \
+               "smaller rate settles closer; more steps may not."  # fmt: skip
+    if c.regime == "mini":
+        more = f"set steps to {advice['steps']:,}" if "steps" in advice else "more steps than the control allows"
+        floor = f"a noise floor of about {loss_text(c.floor)}" if c.verdict == "settles" else "a noise floor"
+        return f"More steps get closer ({more}), down to {floor}: batches of {c.batch:,} jitter around it."
+    parts = []
+    if out.needed is not None:
+        parts.append(f"At this rate theory says {plural(out.needed, 'update')} reach within "
+                     f"{percent_text(claims_.CONVERGED_GAP)}: set steps to {advice['steps']:,}")  # fmt: skip
     else:
-        above = f"{final / star:,.0f} times the optimum {star:.4g}"
-    return Status(
-        "info",
-        f"Not there yet: after {plural(total, 'update')} the loss is {number(final)}, {above}. "
-        + (
-            f"More steps, or a rate nearer the fastest {t.fit.best_lr:.4g}, get closer."
-            if settings.optimizer == "gd"
-            else "More steps, or another rate, get closer."
-        ),
-    )
+        parts.append(f"At this rate {plural(claims_.MAX_STEPS + 1, 'update')} do not reach within "
+                     f"{percent_text(claims_.CONVERGED_GAP)}")  # fmt: skip
+    if "lr" in advice:
+        fast = f"{plural(out.needed_fastest, 'update')}" if out.needed_fastest else "fewer updates"
+        parts.append(f"at the fastest rate, {rate_text(advice['lr'])}, {fast} do")
+    if "standardize" in advice:
+        parts.append("turn on *standardise x* to round the bowl")
+    return "; ".join(parts) + "."
 
 
-def captions(t: RunTheory, data) -> dict[str, str]:
+# ---- what each chart shows ---------------------------------------------------------------------------
+
+
+def captions(c: Claims, data) -> dict[str, str]:
     """What to look for in each chart, in plain words, for this run."""
-    s = t.settings
+    s = c.settings
     fit = (
         "The thick line is the model at the step shown; each step moves it toward the least-squares line (dotted), "
         "the best any line can do on these points."
@@ -200,67 +291,90 @@ def captions(t: RunTheory, data) -> dict[str, str]:
             f" The blog's noise is never negative, so that line sits about noise/2 = {s.noise / 2:g} above the true "
             "line: the intercept lands near w1 + noise/2."
         )
+    diverging = c.verdict == "diverges"
     loss = (
         "The mean squared error after each step. It drops fast while the line swings into place, then slowly, "
         "along the bowl's shallow direction."
     )
-    if t.prepared.test is not None:
+    if c.held_out:
         loss += " The dashed curve is the held-out points' loss: when it stops falling, more steps only fit noise."
-    if t.diverges:
+    if diverging:
         loss += " Above the stability bound every step overshoots a little more, so the loss grows."
-    weights = (
-        "The slope and the intercept after each step, against the least-squares values (dotted). The one that "
-        "lies along the bowl's shallow direction arrives last."
-    )
-    if t.diverges:
+    if c.verdict == "unsafe":
+        loss += " Past the rate safe in expectation for these batches, one unlucky batch can start it growing."
+    weights = "The slope and the intercept after each step, against the least-squares values (dotted)."
+    if diverging:
         weights = (
             "The slope and the intercept after each step. Past the stability bound each step overshoots further than "
             "the last: the weights swing from side to side, wider every step, and never settle."
         )
-    kappa = t.fit.condition_number
-    landscape = (
-        f"The loss over every line (w0, w1): a bowl whose rings are equal steps of the gap to the optimum (×). "
-        f"Its condition number {kappa:,.3g} is how much longer it is than wide."
-    )
-    if s.optimizer == "gd" and t.diverges:
-        landscape += (
-            " Gradient descent steps straight downhill, across the rings; past the stability bound each step "
-            "overshoots the valley farther than the last, so the path zig-zags outward and leaves the bowl."
-        )
-    elif s.optimizer == "gd":
-        landscape += (
-            " Gradient descent steps straight downhill, across the rings: in a long bowl that is across the valley, "
-            "so it overshoots, zig-zags, and creeps along the valley floor."
-        )
-    elif s.optimizer in ("momentum", "nesterov"):
-        landscape += (
-            " Momentum keeps going the way it went, so the path cuts the zig-zag short but swings past the optimum."
-        )
+    return {"fit": fit, "loss": loss, "weights": weights, "landscape": _landscape_caption(c), "gap": _gap_caption(c)}
+
+
+def _landscape_caption(c: Claims) -> str:
+    text = "The loss over every line: a bowl whose rings are equal steps of the gap to the optimum (×)"
+    if c.kappa is None:
+        text += ". Its floor is flat along the valley: every line on it fits as well."
     else:
-        landscape += (
-            " Adaptive steps are about the learning rate long whatever the slope: the path heads more directly, "
-            "then hovers."
+        text += f". Its condition number {big(c.kappa)}: {_rings(c)}."
+    if c.coords.standardised:
+        k = c.coords
+        text += (
+            f" Drawn in the weights trained: v0, v1 of the line v0·x' + v1 on standardised x' = (x − {k.shift:.4g})/"
+            f"{k.scale:.4g}, which is the line w0·x + w1 with w0 = v0/{k.scale:.4g} and w1 = v1 − {k.shift:.4g}·w0."
         )
-    if t.exact:
-        factor = t.factor()
+    return text + " " + _path_words(c)
+
+
+def _path_words(c: Claims) -> str:
+    o = c.optimizer
+    if c.regime == "adaptive":
+        return o.mechanism
+    if c.regime == "mini":
+        return f"{o.mechanism} Each mini-batch's gradient points a little off downhill, so the path jitters."
+    if c.verdict == "diverges":
+        return f"{o.mechanism} Past the stability bound each step overshoots farther than the last: the path swings " \
+               "outward and leaves the bowl."  # fmt: skip
+    steep, flat = c.path.get("steep"), c.path.get("flat")
+    words = {
+        "flips": "each step overshoots the steep direction, so the path zig-zags across the valley",
+        "swings": "the path swings past the optimum and back, spiralling in",
+        "glides": "no step overshoots the steep direction, so the path curves in without zig-zagging",
+        "lands": "each step lands on the valley floor: the steep direction settles in one step",
+    }
+    if c.kappa is not None and c.kappa < claims_.ROUND:
+        ending = {"lands": ", and a step of this size lands on it at once", "flips": ", overshooting and coming "
+                  "back", "swings": ", swinging past and back"}.get(steep[0], "")  # fmt: skip
+        return f"{o.mechanism} The bowl is nearly round, so downhill points at the optimum: the path runs straight " \
+               f"in{ending}."  # fmt: skip
+    text = f"{o.mechanism} At this rate {words[steep[0]]}"
+    if flat is not None and c.kappa is not None and c.kappa >= 2 and flat[1] > steep[1]:
+        text += ", then creeps along the valley floor"
+    return text + "."
+
+
+def _gap_caption(c: Claims) -> str:
+    if c.regime == "exact":
         trend = (
-            f"growing about {factor**2:.4g}× a step: the run diverges"
-            if t.diverges
-            else f"shrinking about {factor**2:.4g}× a step once the fast direction has settled"
+            f"the gap {change_text(c.factor)}: the run diverges"
+            if c.verdict == "diverges"
+            else f"once the fast direction has settled, the gap {change_text(c.factor)}"
         )
-        gap = (
+        return (
             "The gap to the optimum loss on a log scale: the run (solid) against theory (dashed). On this bowl theory "
-            f"predicts every step exactly, the gap {trend}. The run parts from it only where float32 runs out of "
-            "digits."
+            f"predicts every step exactly: {trend}. The run parts from it only where float32 runs out of digits."
         )
-    elif not t.full_batch:
-        gap = (
+    if c.regime == "mini":
+        level = {
+            "settles": f"jitters around a noise floor of about {loss_text(c.floor)}",
+            "edge": "jitters, with large swings this close to the rate safe in expectation",
+            "unsafe": "may grow without bound: the rate is past the one safe in expectation",
+        }[c.verdict]
+        return (
             "The gap to the optimum loss on a log scale. With mini-batches each step follows a noisy estimate of the "
-            "gradient, so there is no exact prediction: the gap falls, then jitters at a level set by the batch."
+            f"gradient, so no curve predicts the run: the gap falls, then {level}."
         )
-    else:
-        gap = (
-            "The gap to the optimum loss on a log scale. Adaptive optimizers rescale every step by the gradient's "
-            "running size, so no exact prediction holds: compare the run with plain gradient descent by pinning both."
-        )
-    return {"fit": fit, "loss": loss, "weights": weights, "landscape": landscape, "gap": gap}
+    return (
+        "The gap to the optimum loss on a log scale. Adaptive optimizers rescale every step by the gradient's "
+        "running size, so no exact prediction holds: compare the run with plain gradient descent by pinning both."
+    )

@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from linreg_core.analysis import Analysis, landscape_grid
 from linreg_core.analysis import landscape as loss_landscape
+from linreg_core.analysis import landscape_grid
+from linreg_core.claims import Claims
 from linreg_core.data import Dataset
-from linreg_core.theory import RunTheory
 
 MAX_SAMPLE = 5000  # points drawn; training always uses every point
 SAMPLE_SEED = 0
@@ -62,14 +62,14 @@ def drawn(data: Dataset, max_points: int = MAX_SAMPLE, seed: int = SAMPLE_SEED) 
     return Drawn(xs, ys, float(data.x.min()), float(data.x.max()), float(data.y.min()), float(data.y.max()))
 
 
-def fit_ranges(data: Dataset, points: Drawn, analysis: Analysis, init: tuple[float, float]):
+def fit_ranges(data: Dataset, points: Drawn, optimum: tuple[float, float], init: tuple[float, float]):
     """Fixed axes for the data panel: the points, and the lines a run starts and ends at, so frames never
     jump. A far-off starting line may widen the view, but not so much that the points flatten."""
     x0, x1 = _padded(points.x_min, points.x_max)
     lo, hi = points.y_min, points.y_max
     reach = max(hi - lo, 1.0)
     ys = [lo, hi]
-    lines = [init, (analysis.w0_star, analysis.w1_star)]
+    lines = [init, optimum]
     if data.true_w0 is not None and data.true_w1 is not None:
         lines.append((data.true_w0, data.true_w1))
     for w0, w1 in lines:
@@ -93,28 +93,37 @@ def records_payload(values: np.ndarray, first: int = 0) -> dict[str, Any]:
 LANDSCAPE_SIZE = 61  # grid points a side: a smooth bowl, ~20 KB a background
 
 
-def landscape(t: RunTheory) -> dict[str, Any]:
-    """The loss over a (w0, w1) grid around the optimum that holds the start: exact from the training points'
-    moments, no pass over the points. Sent as log10 of the gap to the optimum, which rings the bowl evenly."""
-    s = t.settings
-    w0_grid, w1_grid = landscape_grid(t.train, include=[(s.init_w0, s.init_w1)], size=LANDSCAPE_SIZE, margin=0.25)
-    gap = loss_landscape(t.train, w0_grid, w1_grid) - t.train.loss_star
-    floor = max(abs(t.train.loss_star), 1.0) * 1e-9  # the grid's own rounding at the optimum
+def landscape(c: Claims) -> dict[str, Any]:
+    """The loss over a grid of the weights the trainer updates (standardised ones when x is standardised),
+    around the optimum and holding the start, both axes at one span: exact from the moments of the points as
+    trained on, no pass over them. Sent as log10 of the gap to the optimum, which rings the bowl evenly.
+
+    `shift` and `scale` map the records' weights (always the line in x's own units) into the grid's:
+    x' = (x − shift)/scale, so v0 = w0·scale and v1 = w1 + w0·shift (identity when x is not standardised).
+    `optimum` and `start` are already in the grid's weights."""
+    fit = c.theory.fit
+    w0_grid, w1_grid = landscape_grid(fit, include=[c.start_trained], size=LANDSCAPE_SIZE, margin=0.25,
+                                      centre=c.optimum_trained, square=True)  # fmt: skip
+    gap = loss_landscape(fit, w0_grid, w1_grid) - fit.loss_star
+    floor = max(abs(fit.loss_star), 1.0) * 1e-9  # the grid's own rounding at the optimum
     return {"w0": [float(w0_grid[0]), float(w0_grid[-1])], "w1": [float(w1_grid[0]), float(w1_grid[-1])],
-            "size": LANDSCAPE_SIZE, "log_gap": encode(np.log10(np.maximum(gap, floor)))}  # fmt: skip
+            "size": LANDSCAPE_SIZE, "log_gap": encode(np.log10(np.maximum(gap, floor))),
+            "shift": c.coords.shift, "scale": c.coords.scale, "standardised": c.coords.standardised,
+            "titles": list(c.coords.titles), "optimum": list(c.optimum_trained),
+            "start": list(c.start_trained)}  # fmt: skip
 
 
-def background(t: RunTheory, data: Dataset, points: Drawn | None = None, plotly: str | None = None) -> dict[str, Any]:
+def background(c: Claims, data: Dataset, points: Drawn | None = None, plotly: str | None = None) -> dict[str, Any]:
     """What the chart draws once per data set and axes: the points, the reference lines, the landscape and
     the ranges, with the optimum of the points the run trains on (a hold-out taken out), in x's own units.
 
     Its `key` names it: a header says which background its run is drawn on, and a message identical to
     one the browser already has travels as a reference, so a new learning rate resends none of it.
     """
-    settings, analysis = t.settings, t.train
+    settings = c.settings
     init = (settings.init_w0, settings.init_w1)
     points = points if points is not None else drawn(data)
-    x_range, y_range = fit_ranges(data, points, analysis, init)
+    x_range, y_range = fit_ranges(data, points, c.optimum, init)
     message: dict[str, Any] = {
         "kind": "background",
         "total": settings.steps + 1,
@@ -123,12 +132,12 @@ def background(t: RunTheory, data: Dataset, points: Drawn | None = None, plotly:
         "x_range": x_range,
         "y_range": y_range,
         "true": [data.true_w0, data.true_w1] if data.generated else None,
-        "optimum": [analysis.w0_star, analysis.w1_star],
-        "loss_star": analysis.loss_star,
+        "optimum": list(c.optimum),
+        "loss_star": c.loss_star,
         "init": list(init),
-        "start_loss": t.start_loss(),  # exact from the moments: no pass over the points
-        "landscape": landscape(t),
-        "held_out": t.prepared.test is not None,
+        "start_loss": c.start_loss,  # exact from the moments: no pass over the points
+        "landscape": landscape(c),
+        "held_out": c.held_out,
         "plotly": plotly,
     }
     message["key"] = hashlib.sha1(json.dumps(message, sort_keys=True).encode()).hexdigest()[:16]
@@ -137,7 +146,7 @@ def background(t: RunTheory, data: Dataset, points: Drawn | None = None, plotly:
 
 def header(
     run_id: str,
-    t: RunTheory,
+    c: Claims,
     background_key: str,
     columns: Sequence[str] | None,
     *,
@@ -150,8 +159,8 @@ def header(
     """One run: its identity, its background's key, its length and rate, what theory predicts of its loss
     gap (when it can), and, when it is over, every record (rows × len(columns)) and how it ended. `columns`
     may be unknown while the worker starts (each feed names them too)."""
-    settings = t.settings
-    predicted = t.predicted_gap()
+    settings = c.settings
+    predicted = c.predicted
     message: dict[str, Any] = {
         "kind": "header",
         "run": run_id,
@@ -159,12 +168,13 @@ def header(
         "total": settings.steps + 1,
         "columns": list(columns) if columns else None,
         "lr": settings.lr,
-        "bound": t.bound.lr,  # the run's largest stable rate, None when none is known
+        "bound": c.bound,  # the rate this run is judged by (full batch: stability; mini-batches: in expectation)
         # a diverging rate's prediction overflows: clipped where no axis reaches, so the chart stays finite
         "predicted": encode(np.clip(np.nan_to_num(predicted, nan=0.0, posinf=1e30), 0.0, 1e30))
         if predicted is not None
         else None,
         "captions": captions or {},
+        "legends": c.legends,  # the legend entries true for this run, by panel
         "status": status,
         "waiting": waiting,
         "warning": warning,

@@ -11,7 +11,8 @@ so the page can draw, and the command line check its input, before it does.
 """
 
 from .analysis import analyse
-from .data import DataError, Dataset, load
+from .data import load
+from .dataset import DataError, Dataset
 from .settings import Settings, SettingsError
 
 __all__ = ["DataError", "Dataset", "Settings", "SettingsError", "Step", "TrainingRun", "analyse", "load"]

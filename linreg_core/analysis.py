@@ -1,26 +1,23 @@
-"""Reference math in float64 NumPy, independent of TensorFlow: the optimum, the loss landscape, and what
-theory predicts for gradient descent on it.
+"""Reference math in float64 NumPy, independent of TensorFlow: the optimum, the bowl and the loss landscape.
 
 For L(w0, w1) = mean((w0·x + w1 − y)²) the Hessian is constant:
     H = 2·[[mean(x²), mean(x)], [mean(x), 1]]
-so L is a quadratic bowl, fixed by n and the points' first and second moments. Full-batch gradient
-descent w ← w − η·∇L contracts the offset from the optimum along each eigenvector u_i of H by
-|1 − η·λi| per step: it converges iff η < 2/λmax, and the worse of the two factors is smallest at
-η = 2/(λmin + λmax). Along u_i the loss gap is ½·λi·(offset along u_i)², so after k updates
-    L − L* = Σ_i ½·λi·(u_i·(w_start − w*))²·(1 − η·λi)^(2k).
+so L is a quadratic bowl, fixed by n and the points' first and second moments. Along each eigenvector u_i
+of H the loss gap is ½·λi·(offset along u_i)²: an optimizer's fate on the bowl is decided along the two
+eigenvectors (theory.py works it out for each optimizer of the registry).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 
-from .data import Dataset
+from .dataset import Dataset
 
 Pair = tuple[float, float]
+FLOAT32_EPS = float(np.finfo(np.float32).eps)
 
 
 @dataclass(frozen=True)
@@ -62,38 +59,38 @@ def moments(data: Dataset) -> Moments:
 
 
 @dataclass(frozen=True)
+class Sampling:
+    """What a mini-batch's gradient depends on besides the bowl: the raw moments mean(x^k), k = 0..4, and the
+    squared residuals at the optimum weighted by x^k, mean(r²·x^k), k = 0..2 (see minibatch.py)."""
+
+    x_powers: tuple[float, float, float, float, float]
+    residual_powers: tuple[float, float, float]
+
+
+@dataclass(frozen=True)
 class Analysis:
     w0_star: float
     w1_star: float
     loss_star: float
     hessian: tuple[tuple[float, float], tuple[float, float]]
-    lambda_min: float
+    lambda_min: float  # 0 when every x is equal: the slope is then not determined (a flat valley floor)
     lambda_max: float
-    critical_lr: float  # above this, full-batch GD diverges
-    best_lr: float  # the constant rate with the fastest worst-case convergence
     # unit eigenvectors of the Hessian in (w0, w1) space: the bowl's flattest and steepest directions
     u_min: Pair = (0.0, 0.0)
     u_max: Pair = (0.0, 0.0)
     moments: Moments | None = None
+    sampling: Sampling | None = None
+
+    @property
+    def degenerate(self) -> bool:
+        """Every x the same (one point, say): no single line fits best, any line through the points' mean at
+        that x does, and the bowl is a flat-bottomed valley."""
+        return self.lambda_min == 0.0
 
     @property
     def condition_number(self) -> float:
+        """λmax/λmin: how much more steeply the bowl rises across its valley than along it (inf when flat)."""
         return self.lambda_max / self.lambda_min if self.lambda_min > 0 else float("inf")
-
-    def convergence_factor(self, lr: float) -> float:
-        """Per-step contraction of the slowest direction: below 1 converges, above 1 diverges.
-
-        It shrinks the distance to the optimum; the loss gap shrinks by its square."""
-        return max(abs(1 - lr * self.lambda_min), abs(1 - lr * self.lambda_max))
-
-    def lines(self) -> list[str]:
-        """A plain-text summary, as the CLI's --explain prints it."""
-        return [
-            f"least squares: w0* = {self.w0_star:.4f}, w1* = {self.w1_star:.4f}, loss* = {self.loss_star:.6g}",
-            f"Hessian eigenvalues: lambda_min = {self.lambda_min:.6g}, lambda_max = {self.lambda_max:.6g}",
-            f"critical learning rate 2/lambda_max = {self.critical_lr:.6g} (gradient descent diverges above it)",
-            f"best learning rate 2/(lambda_min + lambda_max) = {self.best_lr:.6g}",
-        ]
 
 
 def mse(x: np.ndarray, y: np.ndarray, w0: float, w1: float) -> float:
@@ -116,19 +113,25 @@ def analyse(data: Dataset) -> Analysis:
     mx, mxx = float(np.mean(x)), float(np.mean(x * x))
     hessian = np.array([[2 * mxx, 2 * mx], [2 * mx, 2.0]])
     (lam_min, lam_max), vectors = np.linalg.eigh(hessian)
-    lam_min = max(float(lam_min), 0.0)  # rounding can make a singular Hessian's zero eigenvalue slightly negative
+    stats = moments(data)
+    # x's spread below float32's resolution of its mean is no spread the trainer can see: a singular bowl, whose
+    # zero eigenvalue rounding would otherwise make a tiny number of either sign (κ of 1e17 or inf by chance)
+    flat = stats.var_x <= (FLOAT32_EPS * stats.mean_x) ** 2
+    r = design @ np.array([w0, w1]) - y
     return Analysis(
         w0_star=float(w0),
         w1_star=float(w1),
         loss_star=mse(x, y, float(w0), float(w1)),
         hessian=tuple(tuple(float(v) for v in row) for row in hessian),  # type: ignore[arg-type]
-        lambda_min=lam_min,
+        lambda_min=0.0 if flat else max(float(lam_min), 0.0),
         lambda_max=float(lam_max),
-        critical_lr=2.0 / float(lam_max),
-        best_lr=2.0 / (lam_min + float(lam_max)),
         u_min=_pair(vectors[:, 0]),
         u_max=_pair(vectors[:, 1]),
-        moments=moments(data),
+        moments=stats,
+        sampling=Sampling(
+            tuple(float(np.mean(x**k)) for k in range(5)),  # type: ignore[arg-type]
+            tuple(float(np.mean(r * r * x**k)) for k in range(3)),  # type: ignore[arg-type]
+        ),
     )
 
 
@@ -151,121 +154,26 @@ def landscape(source: Dataset | Moments | Analysis, w0_grid, w1_grid) -> np.ndar
     return stats.loss(w0, w1)
 
 
-def landscape_grid(analysis: Analysis, include: Iterable[Pair] = (), size: int = 81, margin: float = 0.2):
-    """(w0_grid, w1_grid): `size` values each, centred on the optimum and wide enough to hold every point of
-    `include` (the start, a path) with `margin` to spare on each side.
+def landscape_grid(analysis: Analysis, include: Iterable[Pair] = (), size: int = 81, margin: float = 0.2,
+                   centre: Pair | None = None, square: bool = False):  # fmt: skip
+    """(w0_grid, w1_grid): `size` values each, centred on the optimum (or `centre`) and wide enough to hold every
+    point of `include` (the start, a path) with `margin` to spare on each side; `square` gives both axes one
+    span, so a chart at equal scale shows the bowl's true shape.
 
     With nothing to include, or only the optimum, it spans the region where the loss is within loss* of
     its minimum (at least), so the bowl is visible whatever the data's scale.
     """
-    centre = np.array([analysis.w0_star, analysis.w1_star])
+    centre = np.array([analysis.w0_star, analysis.w1_star] if centre is None else centre, dtype=np.float64)
     points = np.array([p for p in include if np.isfinite(p).all()], dtype=np.float64).reshape(-1, 2)
     reach = np.abs(points - centre).max(axis=0) if len(points) else np.zeros(2)
     # along axis j the gap grows as ½·H_jj·d²: d = sqrt(2·gap/H_jj) reaches a gap of `gap`
     gap = max(analysis.loss_star, 1e-12 * (1 + analysis.moments.mean_y**2 + analysis.moments.var_y))
-    floor = np.sqrt(2 * gap / np.diag(np.array(analysis.hessian)))
+    curvature = np.diag(np.array(analysis.hessian))
+    with np.errstate(divide="ignore"):
+        floor = np.sqrt(2 * gap / curvature)
+    # an axis with no curvature (every x is 0) never reaches the gap: it gets the other axis's span
+    floor = np.where(np.isfinite(floor), floor, np.nanmax(np.where(np.isfinite(floor), floor, np.nan)))
     half = np.maximum(reach * (1 + margin), floor)
+    if square:
+        half = np.full(2, half.max())
     return tuple(np.linspace(c - r, c + r, size) for c, r in zip(centre, half, strict=True))
-
-
-# ---- what theory predicts for a run --------------------------------------------------------------
-
-
-class Bound(NamedTuple):
-    """The largest stable learning rate of an optimizer on this data (None when none is known), and why."""
-
-    lr: float | None
-    reason: str
-
-
-def stability_bound(analysis: Analysis, optimizer: str = "gd", momentum: float = 0.0) -> Bound:
-    """Largest full-batch learning rate at which the optimizer still converges on this quadratic.
-
-    On a quadratic every method here is linear along each eigenvector, with the step's size η·λ deciding
-    its fate; momentum methods follow a two-term recurrence whose characteristic polynomial's roots must
-    stay inside the unit circle (the Jury test), which gives the bounds below. Adaptive methods rescale
-    the step by the gradient's running size, so they are not linear and no such bound holds.
-    """
-    lam, b = analysis.lambda_max, momentum
-    if optimizer == "gd":
-        return Bound(2 / lam, "Above 2/λmax each step overshoots the steepest direction by more than it corrects.")
-    if optimizer == "momentum":
-        # v = βv + g, w -= ηv  gives  z² − (1 + β − ηλ)z + β; its roots leave the unit circle at ηλ = 2(1 + β)
-        return Bound(
-            2 * (1 + b) / lam,
-            "Heavy-ball momentum allows up to 2(1+β)/λmax: where a step overshoots, the gradient flips sign every "
-            "step, and the velocity v = β·v + g averages those flips down to about g/(1+β).",
-        )
-    if optimizer == "nesterov":
-        # the look-ahead form gives z² − (1+β)(1−ηλ)z + β(1−ηλ): a root crosses −1 at ηλ = 2(1+β)/(1+2β)
-        return Bound(
-            2 * (1 + b) / ((1 + 2 * b) * lam),
-            "Nesterov momentum allows up to 2(1+β)/((1+2β)·λmax), from 2/λmax at β = 0 down to 4/(3·λmax) as "
-            "β → 1: its step g + β·v is, where the gradient flips sign every step, about (1+2β)/(1+β) times g.",
-        )
-    if optimizer in ("rmsprop", "adam"):
-        return Bound(
-            None,
-            "No simple bound is known: dividing by the gradient's running size makes each step about the "
-            "learning rate long, so a too-large rate makes the run hover around the optimum rather than blow up.",
-        )
-    raise ValueError(f"unknown optimizer {optimizer!r}")
-
-
-def convergence_factor(analysis: Analysis, lr: float, optimizer: str = "gd", momentum: float = 0.0) -> float:
-    """Analysis.convergence_factor for heavy-ball and Nesterov momentum too: the asymptotic per-step
-    contraction of the distance to the optimum, the largest root (in size) of the recurrence along either
-    eigenvector. Below 1 converges; the loss gap shrinks by its square."""
-    roots = [np.abs(np.roots(_characteristic(lr * lam, optimizer, momentum))).max()
-             for lam in (analysis.lambda_min, analysis.lambda_max)]  # fmt: skip
-    return float(max(roots))
-
-
-def _characteristic(a: float, optimizer: str, b: float) -> list[float]:
-    """Coefficients of the recurrence's characteristic polynomial along an eigenvector, with a = η·λ."""
-    if optimizer == "gd":
-        return [1, -(1 - a)]
-    if optimizer == "momentum":
-        return [1, -(1 + b - a), b]
-    if optimizer == "nesterov":
-        return [1, -(1 + b) * (1 - a), b * (1 - a)]
-    raise ValueError(f"no linear recurrence for {optimizer!r}: its step depends on the gradient's size")
-
-
-def predicted_gap(
-    analysis: Analysis, init_w0: float, init_w1: float, lr: float, steps: int,
-    *, optimizer: str = "gd", momentum: float = 0.0,
-) -> np.ndarray:  # fmt: skip
-    """The loss gap L − L* of each record 0..steps of a full-batch run, as theory predicts it exactly.
-
-    Record k is taken after k + 1 updates (the trainer's and the blog's convention). For gradient descent
-    the gap is Σ_i c_i·(1 − lr·λi)^(2(k+1)) with c_i = ½·λi·(u_i·(w_start − w*))²; for heavy-ball and
-    Nesterov momentum the same offsets follow their two-term recurrences. Give the analysis of the data as
-    trained on, and the start in the same units (see prepare.Prepared.to_trained). A gap that overflows
-    float64 (a diverging rate) is inf. RMSProp and Adam have no such formula: ValueError.
-    """
-    offset = np.array([init_w0 - analysis.w0_star, init_w1 - analysis.w1_star])
-    lams = np.array([analysis.lambda_min, analysis.lambda_max])
-    along = np.array([np.dot(analysis.u_min, offset), np.dot(analysis.u_max, offset)])
-    weight = 0.5 * lams * along**2
-    k = np.arange(steps + 1)
-    with np.errstate(over="ignore", invalid="ignore"):
-        if optimizer == "gd":
-            shrink = (1 - lr * lams)[None, :] ** (2 * (k[:, None] + 1))
-            return (weight[None, :] * shrink).sum(axis=1)
-    if optimizer not in ("momentum", "nesterov"):
-        raise ValueError(f"no exact loss gap for {optimizer!r}: its step depends on the gradient's size")
-    return sum(_momentum_gap(float(a), float(lam), lr, steps, optimizer == "nesterov", momentum)
-               for a, lam in zip(along, lams, strict=True))  # fmt: skip
-
-
-def _momentum_gap(offset: float, lam: float, lr: float, steps: int, look_ahead: bool, b: float) -> np.ndarray:
-    """The gap along one eigenvector: its offset and velocity updated as the optimizer does, from rest.
-    (Plain floats: a Python loop over two numbers is faster than NumPy over arrays of two.)"""
-    d, v, gaps = offset, 0.0, np.empty(steps + 1)
-    for k in range(steps + 1):
-        g = lam * d
-        v = b * v + g
-        d -= lr * (g + b * v if look_ahead else v)
-        gaps[k] = 0.5 * lam * d * d
-    return gaps

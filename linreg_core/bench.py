@@ -17,6 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .data import linear_like
+from .optimizers import KEYS, REGISTRY
 from .settings import Settings
 
 
@@ -76,16 +77,14 @@ def measure(n: int, repeats: int) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-# the optimizer table's rows: a label and the settings that differ from the blog's run
+# the optimizer table's rows: a label and the settings that differ from the blog's run: every optimizer of the
+# registry, then mini-batches, and the costliest kind of run (an adaptive optimizer, batches, a hold-out)
+_ADAPTIVE = next(k for k in KEYS if not REGISTRY[k].linear)
 VARIANTS: tuple[tuple[str, dict], ...] = (
-    ("gd (the blog's rule)", {}),
-    ("momentum", {"optimizer": "momentum"}),
-    ("nesterov", {"optimizer": "nesterov"}),
-    ("rmsprop", {"optimizer": "rmsprop", "lr": 0.01}),
-    ("adam", {"optimizer": "adam", "lr": 0.05}),
-    ("gd, batch 10", {"batch_size": 10}),
-    ("adam, batch 32, 20% held out, standardised",
-     {"optimizer": "adam", "lr": 0.05, "batch_size": 32, "test_fraction": 0.2, "standardize": True}),
+    *((f"{k} (the blog's rule)" if REGISTRY[k].plain else k, {"optimizer": k}) for k in KEYS),
+    (f"{KEYS[0]}, batch 10", {"batch_size": 10}),
+    (f"{_ADAPTIVE}, batch 32, 20% held out, standardised",
+     {"optimizer": _ADAPTIVE, "batch_size": 32, "test_fraction": 0.2, "standardize": True}),
 )  # fmt: skip
 
 
@@ -126,16 +125,17 @@ def shape_costs(sizes: list[int]) -> list[tuple[str, float, float]]:
             pass
         return label, time.perf_counter() - start, rss_mb() - before
 
+    others = [k for k in KEYS if not REGISTRY[k].plain]
     variants = (
         ("again", {}),
-        ("adam", {"optimizer": "adam"}),
-        ("momentum, batch 10", {"optimizer": "momentum", "batch_size": 10}),
-        ("rmsprop, batch 37, 30% held out, standardised",
-         {"optimizer": "rmsprop", "batch_size": 37, "test_fraction": 0.3, "standardize": True}),
+        (others[-1], {"optimizer": others[-1]}),
+        (f"{others[0]}, batch 10", {"optimizer": others[0], "batch_size": 10}),
+        (f"{others[-2]}, batch 37, 30% held out, standardised",
+         {"optimizer": others[-2], "batch_size": 37, "test_fraction": 0.3, "standardize": True}),
     )  # fmt: skip
     rows = []
     for n in sizes:
-        rows.append(first_run(f"new n = {n:,} (gd)", Settings(n=n, steps=0)))
+        rows.append(first_run(f"new n = {n:,} ({KEYS[0]})", Settings(n=n, steps=0)))
         rows += [first_run(f"  same n, {label}", Settings(n=n, steps=0, **changes)) for label, changes in variants]
     return rows
 

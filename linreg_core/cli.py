@@ -7,7 +7,10 @@ import sys
 from collections.abc import Sequence
 
 from .data import DataError, Dataset, dataset_from_table, load, read_csv
-from .settings import MODES, Settings, SettingsError, add_arguments, knobs
+from .settings import MODES, Settings, SettingsError, add_arguments, clip, knobs
+from .words import big, change_text, limit_text, loss_text, rate_text
+
+MAX_ERROR = 300  # characters of an error line: a 100 kB argument is not echoed whole
 
 EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 3
@@ -15,7 +18,7 @@ EXIT_DIVERGED = 3
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, not argparse's usage block
-        raise SettingsError(message)
+        raise SettingsError(clip(" ".join(message.split()), MAX_ERROR))
 
 
 def build_parser(settings_type: type = Settings) -> argparse.ArgumentParser:
@@ -56,28 +59,101 @@ def main(argv: Sequence[str] | None = None) -> int:
     for note in data.notes:  # how a file was read (rows dropped, no header): stderr keeps the table clean
         print(f"note: {note}", file=sys.stderr)
 
-    from .analysis import analyse
+    from .claims import claims, outcome
+    from .theory import theory
     from .trainer import TrainingRun  # TensorFlow loads here, after the input is known to be good
 
-    info = analyse(data)
+    c = claims(theory(data, settings))
     if args.explain:
-        print(f"data: {data.source}, n = {data.n}")
-        if not data.generated:
-            print(f"x: mean {data.x_mean:.6g}, standard deviation {data.x_std:.6g}")
-        for line in info.lines():
+        for line in explain(c, data):
             print(line)
     run = TrainingRun(data, settings, mode=args.mode)
-    last = None
+    last, losses = None, []
     for record in run:
         last = record
+        losses.append(record.loss)
         if record.step % args.log_every == 0 or record.step == settings.steps:
-            print(f"STEP: {record.step} - loss: {record.loss}, w0: {record.w0:.4f}, w1: {record.w1:.4f}")
-    if run.divergence is not None:
-        print(f"{run.divergence} (critical learning rate for this data: {info.critical_lr:.4g})", file=sys.stderr)
+            print(_line(record))
+    if run.divergence is not None and last is not None and last.step % args.log_every:
+        print(_line(last))  # the state where it stopped, whatever the logging interval
+    end = outcome(c, losses, run.divergence is not None)
+    if end.kind in ("diverged", "growing", "turning"):
+        print(_diverged(c, end, run.divergence.cause if run.divergence else None), file=sys.stderr)
         return EXIT_DIVERGED
     if args.explain and last is not None:
-        print(f"gap to optimum: w0 {last.w0 - info.w0_star:+.2e}, w1 {last.w1 - info.w1_star:+.2e}")
+        w0, w1 = c.optimum
+        print(f"gap to optimum: w0 {last.w0 - w0:+.2e}, w1 {last.w1 - w1:+.2e}")
     return 0
+
+
+def _line(record) -> str:
+    return f"STEP: {record.step} - loss: {record.loss}, w0: {record.w0:.4f}, w1: {record.w1:.4f}"
+
+
+def explain(c, data: Dataset) -> list[str]:
+    """What theory says of the run, in the coordinates it trains in (linreg_core.claims formats here)."""
+    s, fit = c.settings, c.theory.fit
+    lines = [f"data: {data.source}, n = {data.n}"]
+    if not data.generated:
+        lines.append(f"x: mean {data.x_mean:.6g}, standard deviation {data.x_std:.6g}")
+    w0, w1 = c.optimum
+    lines.append(f"least squares: w0* = {w0:.4f}, w1* = {w1:.4f}, loss* = {c.loss_star:.6g}")
+    if c.degenerate:
+        lines.append("every x is the same: no single line fits best; the run heads for the one nearest its start")
+    if c.coords.standardised:
+        k = c.coords
+        lines.append(f"trained on standardised x' = (x - {k.shift:.6g})/{k.scale:.6g}, with weights "
+                     f"v0 = w0*{k.scale:.6g}, v1 = w1 + {k.shift:.6g}*w0; the numbers below are for them")  # fmt: skip
+    kappa = "none (a flat valley)" if c.kappa is None else big(c.kappa)
+    lines.append(f"Hessian eigenvalues: lambda_min = {fit.lambda_min:.6g}, lambda_max = {fit.lambda_max:.6g}; "
+                 f"condition number {kappa}")  # fmt: skip
+    o = c.optimizer
+    at = f"at lr {rate_text(s.lr)}"
+    if c.regime == "exact":
+        lines.append(
+            f"critical learning rate for {o.label}, {o.formula} = {limit_text(c.bound, 6)} (it diverges above it)"
+        )
+        if c.fastest is not None:
+            f = c.fastest
+            span = f" (as fast anywhere from {f.lo:.4g} to {f.hi:.4g})" if f.hi / f.lo > 1.01 else ""
+            lines.append(f"fastest learning rate = {f.lr:.6g}{span}")
+        lines.append(f"{at}: {c.verdict}; the gap to the optimum loss {change_text(c.factor)}")
+    elif c.regime == "mini":
+        full, safe = limit_text(c.full_bound, 6), limit_text(c.bound, 6)
+        lines.append(f"batches of {c.batch:,} of {c.n_train:,} points: the full-batch bound {full} does not hold; "
+                     f"the rate safe in expectation is {safe}")  # fmt: skip
+        floor = (
+            "" if c.floor is None or c.floor == float("inf") else f" around a noise floor of about {loss_text(c.floor)}"
+        )
+        verdict = {"settles": "the loss gap falls, then jitters", "edge": "stable in expectation, but near the edge",
+                   "unsafe": "past it: it may blow up at any step"}[c.verdict]  # fmt: skip
+        lines.append(f"{at}: {verdict}{floor if c.verdict == 'settles' else ''}")
+    else:
+        lines.append(o.why)
+    return lines
+
+
+def _diverged(c, end, cause: str | None) -> str:
+    """How the run diverged, named by the last record printed, and the rate this run is judged by."""
+    what = {"weight": "overflowed a weight", "loss": "overflowed the loss"}.get(
+        cause, "took the loss past a million times its start"
+    )
+    if end.kind == "diverged":
+        where = (f"diverged: stopped after step {end.step}, loss {loss_text(end.loss)}: the next update {what}"
+                 if end.step >= 0 else f"diverged: the first update {what}")  # fmt: skip
+    elif end.kind == "growing":
+        where = f"diverging: the loss grew from step {end.turn} on, to {loss_text(end.loss)} at step {end.step}"
+    else:
+        where = f"diverging: the loss has not turned up within {end.step + 1} steps, but at this rate it will"
+    if c.regime == "exact":
+        bound = (
+            f"{c.optimizer.label} on these points is stable only below {c.optimizer.formula} = {limit_text(c.bound)}"
+        )
+    elif c.regime == "mini":
+        bound = f"the rate safe in expectation for batches of {c.batch:,} is {limit_text(c.bound)}"
+    else:
+        bound = f"no stability bound is known for {c.optimizer.label}"
+    return f"{where}; {bound}"
 
 
 def _with_data_source(args: argparse.Namespace) -> dict:

@@ -19,7 +19,7 @@ from typing import IO, Literal, Union
 
 import numpy as np
 
-from .data import DataError, Dataset
+from .dataset import DataError, Dataset
 from .settings import FLOAT32_MAX, MAX_N
 
 CsvSource = Union[str, "os.PathLike[str]", bytes, IO[bytes], io.StringIO]

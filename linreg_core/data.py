@@ -1,11 +1,14 @@
-"""Data sources, all as one `Dataset`: the blog's generator, bundled classic sets and a person's CSV file.
+"""Data sources, all as one `Dataset` (dataset.py): the blog's generator, bundled classic sets and a person's
+CSV file.
 
-`load(settings, csv)` picks the source the `data` setting names. CSV files are read by `csvfile.py`
-(`read_csv`, then `dataset_from_table`); both are importable from here too.
+`load(settings, csv)` picks the source the `data` setting names. A person's CSV file is read by `csvfile.py`
+(`read_csv`, then `dataset_from_table`), a reader hardened against hostile files; both are importable from
+here too. The two bundled tables are the lab's own trusted files and are read with the `csv` module alone.
 """
 
 from __future__ import annotations
 
+import csv
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,71 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .csvfile import MAX_CSV_BYTES, MAX_CSV_ROWS, CsvTable, dataset_from_table, from_csv, read_csv
+from .dataset import DataError, Dataset
 from .settings import Settings
-
-
-class DataError(ValueError):
-    """The data cannot be used; the message (one line) tells the person what to fix."""
-
-
-@dataclass(frozen=True, eq=False)
-class Dataset:
-    """Points as read-only float32 vectors, and what they are.
-
-    `source` labels the points for a log line (the generator's formula, a file's name). `x_label`/`y_label`
-    say what x and y mean, with units when known; `x_name`/`y_name` are the column names an export writes.
-    `true_w0`/`true_w1` are known only for generated data. `notes` are facts about how a file was read
-    (rows dropped, no header) that a person should see.
-    """
-
-    x: np.ndarray
-    y: np.ndarray
-    source: str
-    true_w0: float | None = None
-    true_w1: float | None = None
-    key: str = ""  # the `data` setting's value this came from ("generator", "tips", "csv", ...)
-    title: str = ""
-    x_label: str = "x"
-    y_label: str = "y"
-    x_name: str = "x"
-    y_name: str = "y"
-    description: str = ""
-    notes: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        for name in ("x", "y"):
-            with np.errstate(over="ignore"):  # too-large values become inf and are rejected just below
-                arr = np.ascontiguousarray(getattr(self, name), dtype=np.float32).reshape(-1)
-            arr.setflags(write=False)
-            object.__setattr__(self, name, arr)
-        if not self.title:
-            object.__setattr__(self, "title", self.source)
-        if self.x.shape != self.y.shape:
-            raise DataError(f"x and y must have the same length, got {self.x.size} and {self.y.size}")
-        if self.x.size < 1:
-            raise DataError("the data set has no points")
-        if not (np.isfinite(self.x).all() and np.isfinite(self.y).all()):
-            raise DataError("the data contains NaN or infinite values (after conversion to float32)")
-
-    @property
-    def n(self) -> int:
-        return int(self.x.size)
-
-    @property
-    def generated(self) -> bool:
-        """Made by the generator, so the true line is known."""
-        return self.true_w0 is not None and self.true_w1 is not None
-
-    # Where x sits and how far it spreads set how hard the fit is for gradient descent: with x far from 0
-    # (bills of ~20 dollars) the slope and the intercept pull against each other and a safe rate is tiny.
-    @property
-    def x_mean(self) -> float:
-        return float(np.mean(self.x, dtype=np.float64))
-
-    @property
-    def x_std(self) -> float:
-        return float(np.std(self.x, dtype=np.float64))
-
 
 # ---- the blog's generator -------------------------------------------------------------------------
 
@@ -98,7 +39,7 @@ def linear_like(settings: Settings) -> Dataset:
     label = f"y = {s.w0:g}·x + {s.w1:g} + {s.noise:g}·{'U[0,1)' if s.noise_kind == 'uniform' else 'N(0,1)'}"
     return Dataset(
         x, y, source=label, true_w0=s.w0, true_w1=s.w1, key="generator", title="The blog's generator",
-        description=f"{s.n:,} points of {label}, seed {s.seed}",
+        description=f"{s.n:,} point{'' if s.n == 1 else 's'} of {label}, seed {s.seed}",
     )  # fmt: skip
 
 
@@ -177,11 +118,16 @@ def _bundled_columns(key: str, b: Bundled) -> tuple[np.ndarray, np.ndarray]:
         frame = px_data.tips() if key == "tips" else px_data.iris()
         return frame[b.x_name].to_numpy(np.float64), frame[b.y_name].to_numpy(np.float64)
     if key.startswith("anscombe-"):
-        table = read_csv(DATASETS_DIR / "anscombe.csv", header=True)
-        rows = table.values["set"] == int(key.removeprefix("anscombe-"))
-        return table.values["x"][rows], table.values["y"][rows]
-    table = read_csv(DATASETS_DIR / "hubble1929.csv", header=True)
-    return table.values[b.x_name], table.values[b.y_name]
+        rows = [r for r in _table("anscombe.csv") if int(r["set"]) == int(key.removeprefix("anscombe-"))]
+    else:
+        rows = _table("hubble1929.csv")
+    return np.array([float(r[b.x_name]) for r in rows]), np.array([float(r[b.y_name]) for r in rows])
+
+
+def _table(name: str) -> list[dict[str, str]]:
+    """One of the lab's own CSV files (datasets/), a header row and rows of plain values."""
+    with open(DATASETS_DIR / name, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
 
 
 def load(settings: Settings, csv: Dataset | None = None) -> Dataset:
@@ -194,9 +140,6 @@ def load(settings: Settings, csv: Dataset | None = None) -> Dataset:
         return csv
     return bundled(settings.data)
 
-
-# The CSV reader builds on Dataset and DataError above; importing it last lets `from .data import read_csv` work.
-from .csvfile import MAX_CSV_BYTES, MAX_CSV_ROWS, CsvTable, dataset_from_table, from_csv, read_csv  # noqa: E402
 
 __all__ = [
     "BUNDLED", "MAX_CSV_BYTES", "MAX_CSV_ROWS", "SOURCE_TITLES", "CsvTable", "DataError", "Dataset",

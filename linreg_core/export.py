@@ -12,12 +12,14 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import re
 import shlex
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
+from . import optimizers
 from .data import Dataset, linear_like
 from .settings import Settings
 
@@ -103,9 +105,9 @@ def data_csv(dataset: Dataset) -> str:
 
 def reproduce_script(settings: Settings, dataset: Dataset) -> str:
     """A standalone Python script (NumPy and TensorFlow only) that rebuilds this run's points, float32 for
-    float32, and runs the blog's eager GradientTape loop on them, printing the lines `python -m linreg_core
-    --mode eager` prints. Generated points are drawn again from their seed; any other points are written
-    into the script. Covers plain full-batch gradient descent on the raw points (ExportError otherwise)."""
+    float32, and runs the blog's eager GradientTape loop on them with the run's optimizer, printing the lines
+    `python -m linreg_core --mode eager` prints. Generated points are drawn again from their seed; any other
+    points are written into the script. Covers full batches on the raw points (ExportError otherwise)."""
     _check_reproducible(settings, dataset)
     packed = settings.data != "generator" and dataset.n > EMBED_AS_TEXT
     return "\n".join([
@@ -124,15 +126,34 @@ def reproduce_script(settings: Settings, dataset: Dataset) -> str:
         *_data_block(settings, dataset),
         "",
         _LOOP.format(steps=settings.steps, lr=repr(settings.lr), init_w0=repr(settings.init_w0),
-                     init_w1=repr(settings.init_w1), log_every=LOG_EVERY),
+                     init_w1=repr(settings.init_w1), log_every=LOG_EVERY, **_optimizer_block(settings)),
     ])  # fmt: skip
+
+
+def _optimizer_block(settings: Settings) -> dict[str, str]:
+    """The optimizer's part of the loop, from its registry entry: its settings and running state before the
+    loop, its lines between the gradient and the blog's update_weights. None for the blog's own rule."""
+    o = optimizers.get(settings.optimizer)
+    if o.plain:
+        return {"before": "", "step": "    w0, w1 = update_weights(w0, w1, dw0, dw1, learning_rate)"}
+    hyper = "".join(f"{name} = tf.constant({getattr(settings, name)!r}, tf.float32)\n" for name in o.hyper)
+    state = "".join(f"{name} = tf.zeros([2])\n" for name in o.script_state)
+    lines = [
+        "    # the gradient as a 2-vector, turned into the step by the optimizer, as the lab's registry writes it",
+        "    g = tf.stack([dw0, dw1])",
+        *(
+            ["    t = tf.constant(step + 1, tf.float32)  # the update's number, from 1"]
+            * bool(re.search(r"\bt\b", o.script))
+        ),
+        *(f"    {line}" for line in o.script.splitlines()),
+        "    w0, w1 = update_weights(w0, w1, g[0], g[1], learning_rate)",
+    ]
+    return {"before": f"\n# {o.label}: {o.summary}\n{hyper}{state}", "step": "\n".join(lines)}
 
 
 def unsupported(settings: Settings, dataset: Dataset) -> str | None:
     """Why `reproduce_script` cannot rerun these settings, or None (cheap: no pass over the points)."""
     beyond = []
-    if getattr(settings, "optimizer", "gd") != "gd":
-        beyond.append(f"the {settings.optimizer} optimizer")
     if 0 < getattr(settings, "batch_size", 0) < dataset.n:
         beyond.append(f"mini-batches of {settings.batch_size}")
     if getattr(settings, "test_fraction", 0.0) > 0:
@@ -140,7 +161,7 @@ def unsupported(settings: Settings, dataset: Dataset) -> str | None:
     if getattr(settings, "standardize", False):
         beyond.append("standardised x")
     if beyond:
-        return "the script reruns plain gradient descent on all the raw points, as the blog does; this run uses " + (
+        return "the script reruns full-batch training on all the raw points, as the blog does; this run uses " + (
             " and ".join(beyond)
         )
     return None
@@ -156,20 +177,30 @@ def _check_reproducible(settings: Settings, dataset: Dataset) -> None:
             raise ExportError("these points are not the ones the generator makes with these settings")
 
 
+def command(settings: Settings, dataset: Dataset | None = None, *, header: bool = True) -> list[str]:
+    """The command line that reruns these settings, as arguments: `python -m linreg_core` and the flags that
+    differ from the defaults. For a CSV file (`dataset`, read with or without a header row) it names the file
+    and both columns, so the command fits the very columns the page fitted."""
+    args = settings.cli_args()
+    if settings.data == "csv" and dataset is not None:  # the lab reads the file itself: --csv for --data csv
+        i = args.index("--data")
+        args[i : i + 2] = [
+            "--csv", dataset.source, *([] if header else ["--no-header"]),
+            "--x-col", dataset.x_name, "--y-col", dataset.y_name,
+        ]  # fmt: skip
+    return ["python", "-m", "linreg_core", *args]
+
+
 def _script_header(settings: Settings, dataset: Dataset) -> list[str]:
     # Every text that came from a file (its name, its column names) goes into a comment with its line breaks
     # removed, so nothing in it can become code.
-    args = settings.cli_args()
-    if settings.data == "csv":  # the lab reads the file itself: --csv stands for --data csv
-        i = args.index("--data")
-        args[i : i + 2] = ["--csv", dataset.source, "--x-col", dataset.x_name, "--y-col", dataset.y_name]
     about = [f"# {_comment(dataset.description)}"] if dataset.description else []
     return [
         "# Rerun of a GradientTape Lab run, with the blog's loop: python this_file.py (needs numpy and tensorflow).",
         f"# Data: {_comment(dataset.title)}: {_comment(dataset.x_label)} -> {_comment(dataset.y_label)}, "
         f"{dataset.n:,} points.",
         *about,
-        f"# The same run in the lab: {_comment(shlex.join(['python', '-m', 'linreg_core', *args]))}",
+        f"# The same run in the lab: {_comment(shlex.join(command(settings, dataset)))}",
         "# It prints the lines the lab prints with --mode eager. The lab's default compiled mode adds up the",
         "# loss in another order, so the last digits of a loss (rarely a weight's 4th decimal) can differ.",
     ]
@@ -235,14 +266,14 @@ def update_weights(w0, w1, dw0, dw1, learning_rate):
     return w0, w1
 
 
-# ---- gradient descent, as the blog runs it ----
+# ---- the blog's training loop ----
 
 X, Y = tf.constant(x), tf.constant(y)
 steps = {steps}
 learning_rate = {lr}
 w0 = tf.Variable({init_w0}, dtype=tf.float32)
 w1 = tf.Variable({init_w1}, dtype=tf.float32)
-
+{before}
 # The lab stops a run whose loss or weights overflow, or whose loss grows a million times past its start.
 start = float(loss_mse(X, Y, w0, w1))
 limit = float(np.finfo(np.float32).max)
@@ -251,7 +282,7 @@ if math.isfinite(start):
 
 for step in range(steps + 1):
     dw0, dw1 = compute_gradients(X, Y, w0, w1)
-    w0, w1 = update_weights(w0, w1, dw0, dw1, learning_rate)
+{step}
     # float(): today's NumPy prints a float32 in its shortest form; the blog's table shows it in full
     loss = float(loss_mse(X, Y, w0, w1))
     if not (math.isfinite(loss) and math.isfinite(float(w0.numpy())) and math.isfinite(float(w1.numpy()))):

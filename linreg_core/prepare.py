@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import Dataset
+from .dataset import Dataset
 
 HOLD_OUT_STREAM, BATCH_STREAM = 0, 1  # independent random streams of one seed
 

@@ -18,9 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from . import optimizers
+
 MAX_N = 1_000_000
 MODES = ("compiled", "eager")  # the trainer's two ways of running the same loop
-OPTIMIZERS = ("gd", "momentum", "nesterov", "rmsprop", "adam")  # the update rules linreg_core.optimizers writes out
+OPTIMIZERS = optimizers.KEYS  # the registry's update rules (linreg_core.optimizers)
 MAX_STEPS = 10_000
 FLOAT32_TINY = float(np.finfo(np.float32).tiny)  # smallest normal float32: below it a rate rounds to 0 or loses bits
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -28,7 +30,16 @@ MAX_QUERY_VALUE = 64  # characters; a longer URL value is not a number anyone ty
 
 
 class SettingsError(ValueError):
-    """A setting a person chose is out of range; the message says which and why."""
+    """A setting a person chose is out of range; the message says which and why. `rule` is the why alone
+    ("must be a whole number"), for a notice that names the setting its own way."""
+
+    def __init__(self, message: str, rule: str = "") -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+def _refused(name: str, rule: str, raw: Any) -> SettingsError:
+    return SettingsError(f"{name} {rule}, got {_shown(raw)}", rule)
 
 
 def grid(lo_exp: int, hi_exp: int, mantissas: Sequence[float]) -> tuple[float, ...]:
@@ -43,7 +54,7 @@ class Knob:
     widget: "slider" (linear, `step`), "grid" (a select slider over `stops`, which any in-range value may
     join), "number" (typed entry), "choice" (one of `choices`), "toggle" (a bool: on or off).
     `part`: "data" settings change the points; "train" settings change only how they are fitted.
-    `when`: shown and used only when another setting has one of some values, e.g. ("optimizer", ("adam",)).
+    `when`: shown and used only when another setting has one of some values, e.g. ("data", ("generator",)).
     """
 
     label: str
@@ -76,6 +87,7 @@ LR_STOPS = grid(-4, 0, (1, 1.2, 1.5, 1.8, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9)
 # the `data` setting's values; linreg_core.data loads each of them
 DATA_CHOICES = ("generator", "anscombe-1", "anscombe-2", "anscombe-3", "anscombe-4", "tips", "iris", "hubble", "csv")
 GENERATOR = ("data", ("generator",))  # `when` of the generator's own settings: they make no other data
+READERS = ("optimizer", None)  # `when` of an optimizer's own setting: the optimizers whose registry entry reads it
 # decay rates live near 1, where a linear slider has no room: these are the values people try
 DECAY_STOPS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 0.9995, 0.9999)
 BATCH_STOPS = (0,) + tuple(int(v) for v in grid(0, 6, (1, 2, 5)) if v <= MAX_N)
@@ -137,26 +149,28 @@ class Settings:
     )  # fmt: skip
 
     optimizer: str = knob(
-        "gd", label="optimizer", group=DESCENT, widget="choice", choices=OPTIMIZERS,
-        help="How a gradient becomes a step. gd: w -= lr·g, the blog's rule. momentum (heavy ball) and nesterov "
-        "add a running sum of past gradients; rmsprop divides by a running size of the gradient; adam does both.",
+        OPTIMIZERS[0], label="optimizer", group=DESCENT, widget="choice", choices=OPTIMIZERS,
+        help=optimizers.help_text(),
     )  # fmt: skip
+    # the optimizers' own settings: each is shown and used with the optimizers whose registry entry reads it
     momentum: float = knob(
         0.9, label="momentum β", group=DESCENT, lo=0.0, hi=0.99, step=0.01,
-        when=("optimizer", ("momentum", "nesterov")),
+        when=READERS,
         help="How much of the previous velocity each step keeps: v = β·v + g. 0 is plain gradient descent.",
     )  # fmt: skip
     beta1: float = knob(
-        0.9, label="Adam β1", group=DESCENT, widget="grid", lo=0.0, hi=0.999, stops=DECAY_STOPS[:-2],
-        when=("optimizer", ("adam",)), help="Decay of Adam's running mean of the gradient (its momentum).",
+        0.9, label="β1 (mean's decay)", group=DESCENT, widget="grid", lo=0.0, hi=0.999, stops=DECAY_STOPS[:-2],
+        when=READERS,
+        help="Decay of the running mean of the gradient (its momentum).",
     )  # fmt: skip
     beta2: float = knob(
-        0.999, label="Adam β2", group=DESCENT, widget="grid", lo=0.0, hi=0.9999, stops=DECAY_STOPS,
-        when=("optimizer", ("adam",)), help="Decay of Adam's running mean of the squared gradient (its step scale).",
+        0.999, label="β2 (square's decay)", group=DESCENT, widget="grid", lo=0.0, hi=0.9999, stops=DECAY_STOPS,
+        when=READERS,
+        help="Decay of the running mean of the squared gradient (its step scale).",
     )  # fmt: skip
     rho: float = knob(
-        0.9, label="RMSProp ρ", group=DESCENT, widget="grid", lo=0.0, hi=0.9999, stops=DECAY_STOPS,
-        when=("optimizer", ("rmsprop",)), help="Decay of RMSProp's running mean of the squared gradient.",
+        0.9, label="ρ (square's decay)", group=DESCENT, widget="grid", lo=0.0, hi=0.9999, stops=DECAY_STOPS,
+        when=READERS, help="Decay of the running mean of the squared gradient.",
     )  # fmt: skip
     batch_size: int = knob(
         0, label="batch size", group=DESCENT, widget="grid", lo=0, hi=MAX_N, stops=BATCH_STOPS,
@@ -208,7 +222,7 @@ class Settings:
         return tuple((name, getattr(self, name)) for name, _, _, k in knobs(type(self)) if k.part == "data")
 
     def applies(self, name: str) -> bool:
-        """Whether a setting is in use, given the others (e.g. Adam's betas only with Adam)."""
+        """Whether a setting is in use, given the others (e.g. the generator's noise only with the generator)."""
         k = _knob_of(type(self), name)
         return k.when is None or getattr(self, k.when[0]) in k.when[1]
 
@@ -242,6 +256,8 @@ def knobs(cls: type = Settings) -> list[tuple[str, type, Any, Knob]]:
     out = []
     for f in fields(cls):
         k = f.metadata.get("knob")
+        if k is not None and k.when == READERS:
+            k = replace(k, when=("optimizer", optimizers.users(f.name)))
         if k is not None:
             kind = f.type if isinstance(f.type, type) else _TYPES[f.type]
             out.append((f.name, kind, f.default if f.default is not MISSING else None, k))
@@ -266,16 +282,16 @@ def format_value(value: Any) -> str:
 
 def _number(name: str, raw: Any, kind: type) -> int | float:
     if isinstance(raw, bool):
-        raise SettingsError(f"{name} must be a number, got {raw!r}")
+        raise _refused(name, "must be a number", raw)
     try:
         number = float(raw)
     except (TypeError, ValueError, OverflowError):
-        raise SettingsError(f"{name} must be a number, got {_shown(raw)}") from None
+        raise _refused(name, "must be a number", raw) from None
     if not math.isfinite(number):
-        raise SettingsError(f"{name} must be a finite number, got {_shown(raw)}")
+        raise _refused(name, "must be a finite number", raw)
     if kind is int:
         if not number.is_integer():
-            raise SettingsError(f"{name} must be a whole number, got {_shown(raw)}")
+            raise _refused(name, "must be a whole number", raw)
         return int(number)
     return number
 
@@ -320,14 +336,15 @@ def check(name: str, value: Any, kind: type, k: Knob) -> None:
 def _num(v: float | None) -> str:
     if v is None:
         return "?"
-    return f"{int(v):,}" if float(v).is_integer() and abs(v) >= 1000 else f"{v:g}"
+    # whole numbers with thousands separators, but never hundreds of digits (1e308 is a float, not a count)
+    return f"{int(v):,}" if float(v).is_integer() and 1000 <= abs(v) < 1e15 else f"{v:g}"
 
 
 def _shown(raw: Any, limit: int = 40) -> str:
-    return _clip(repr(raw) if isinstance(raw, str) else str(raw), limit)
+    return clip(repr(raw) if isinstance(raw, str) else str(raw), limit)
 
 
-def _clip(text: str, limit: int) -> str:
+def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -352,16 +369,16 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type = Settings) -> None
 def _parser_type(name: str, kind: type, k: Knob) -> Any:
     if k.choices:
         return str
-    if kind is bool:
 
-        def parse(text: str) -> bool:
-            try:
-                return _boolean(name, text)
-            except SettingsError as e:
-                raise argparse.ArgumentTypeError(str(e)) from None
+    def parse(text: str) -> Any:
+        try:
+            return _boolean(name, text) if kind is bool else kind(text)
+        except SettingsError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+        except (ValueError, OverflowError):  # argparse's own words, with the value cut short if it is long
+            raise argparse.ArgumentTypeError(f"invalid {kind.__name__} value: {_shown(text)}") from None
 
-        return parse
-    return kind
+    return parse
 
 
 # ---- URL ----------------------------------------------------------------------------------------
@@ -386,7 +403,7 @@ def from_query(params: Mapping[str, Iterable[str]], cls: type = Settings) -> tup
         name = str(raw_name)
         given = [str(v) for v in raw_values]
         if name not in declared:
-            notices.append(Notice(_clip(name, 30), "is not a setting of this lab; it was ignored."))
+            notices.append(Notice(clip(name, 30), "is not a setting of this lab; it was ignored."))
             continue
         kind, default, k = declared[name]
         if not given:
@@ -416,7 +433,7 @@ def _lenient(name: str, raw: str, kind: type, default: Any, k: Knob) -> tuple[An
     try:
         value = _number(name, text, kind)
     except SettingsError as e:
-        return default, f"{str(e).split(', got')[0].removeprefix(name + ' ')}; {_default_used(default)}"
+        return default, f"{e.rule}; {_default_used(default)}"
     clamped = value
     if k.lo is not None and value < k.lo:
         clamped = kind(k.lo)

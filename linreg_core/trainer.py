@@ -7,8 +7,8 @@ Two modes walk the same trajectory:
   rate, step count, batch size, hold-out and data set; XLA compiles once per distinct n.
 
 Each step takes the tape's gradient on its mini-batch (all training points by default), then lets the
-optimizer's rule (linreg_core.optimizers) turn it into the blog's `update_weights`. With the defaults —
-plain gradient descent, every point, no hold-out — that is the blog's loop exactly.
+optimizer's rule (from the registry, linreg_core.optimizers) turn it into the blog's `update_weights`. With
+the defaults (plain gradient descent, every point, no hold-out) that is the blog's loop exactly.
 
 A record's loss is measured *after* its update, as the blog prints it, over all training points. The
 compiled loop gets that for free: the training loss at step i+1's weights is the loss after update i;
@@ -18,19 +18,19 @@ only a chunk's last step needs one extra forward pass.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's start-up chatter out of the CLI's output
-import tensorflow as tf  # noqa: E402
+from . import quiet
+from .dataset import Dataset
+from .optimizers import REGISTRY, Hyper, Memory
+from .prepare import batch_ids, batches_per_epoch, prepare
+from .rules import apply_rule, fresh_memory, rule_index
+from .settings import MODES, Settings
 
-from .data import Dataset  # noqa: E402
-from .optimizers import Hyper, Memory, apply_rule, fresh_memory, rule_index  # noqa: E402
-from .prepare import batch_ids, batches_per_epoch, prepare  # noqa: E402
-from .settings import MODES, Settings  # noqa: E402
+tf = quiet.tensorflow()
 
 MAX_CHUNK = 4096  # rows of the history buffer one compiled call can fill
 FIRST_CHUNK = 8  # small, so a page shows its first frame right away
@@ -107,7 +107,7 @@ def held_out_loss(X, Y, part, held, w0, w1):
 
 def train_step(X, Y, part, held, per_epoch, t, w0, w1, memory, h, rule):
     """Update number t (from 0): the tape's gradient on its mini-batch, then the step of the optimizer
-    numbered `rule` (see optimizers.rule_index).
+    numbered `rule` (see rules.rule_index).
 
     Returns the training and held-out losses at the weights *before* the update, the gradient it used
     and the optimizer's memory after it.
@@ -148,8 +148,13 @@ class Step:
 
 @dataclass(frozen=True)
 class Divergence:
+    """Where a run stopped: `step` is the first update that went wrong (no record of it is yielded, so the last
+    record is step - 1); `cause` says how ("weight", "loss" overflowed, or the loss "grew" past
+    EXPLODE_FACTOR times its start) and `reason` in words."""
+
     step: int
     reason: str
+    cause: str = "grew"
 
     def __str__(self) -> str:
         return f"diverged at step {self.step}: {self.reason}"
@@ -371,12 +376,13 @@ class TrainingRun:
         i = int(bad[0])
         step, loss = block.first + i, float(v[i, LOSS])
         if not weights_ok[i]:
-            reason = "a weight overflowed to infinity or NaN"
+            cause, reason = "weight", "a weight overflowed to infinity or NaN"
         elif not loss_ok[i]:
-            reason = "the loss overflowed to infinity or NaN"
+            cause, reason = "loss", "the loss overflowed to infinity or NaN"
         else:
+            cause = "grew"
             reason = f"the loss grew to {loss:.3g}, over {EXPLODE_FACTOR:.0e} times its start {self.initial_loss:.3g}"
-        self.divergence = Divergence(step, reason)
+        self.divergence = Divergence(step, reason, cause)
         return Block(block.first, v[:i])
 
     def _eager(self) -> Iterator[Block]:
@@ -400,8 +406,8 @@ class TrainingRun:
 
     @property
     def blog_step(self) -> bool:
-        """Plain gradient descent on every training point: the blog's own step, run by its own program."""
-        return self.settings.optimizer == "gd" and self.per_epoch == 1 and not self.prepared.held_out.any()
+        """The blog's own update (plain steps along the gradient) on every training point, run by its own program."""
+        return REGISTRY[self.settings.optimizer].plain and self.per_epoch == 1 and not self.prepared.held_out.any()
 
     def _chunk(self, done: int, k: int, memory, parts):
         limit = tf.constant(self._loss_limit, tf.float32)

@@ -18,6 +18,7 @@ from linreg_core.analysis import analyse
 from linreg_core.cli import main as cli_main
 from linreg_core.data import linear_like
 from linreg_core.settings import Settings
+from linreg_core.words import limit_text, loss_text
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -94,7 +95,7 @@ def test_the_background_carries_the_data_and_analysis_of_its_own_settings(app):
     np.testing.assert_array_equal(decode(head["points"]["x"]), data.x)
     np.testing.assert_array_equal(decode(head["points"]["y"]), data.y)
     assert head["optimum"] == [info.w0_star, info.w1_star] and head["loss_star"] == info.loss_star
-    assert head["true"] == [3.0, 4.0] and shown_run(app)["header"]["bound"] == info.critical_lr
+    assert head["true"] == [3.0, 4.0] and shown_run(app)["header"]["bound"] == pytest.approx(2 / info.lambda_max)
     assert all(math.isfinite(v) for v in head["x_range"] + head["y_range"])
 
 
@@ -142,7 +143,7 @@ def test_a_diverging_rate_is_reported_as_diverging_not_as_success():
     values, divergence, info = engine(Settings(lr=0.5, steps=10))
     assert divergence is None  # no overflow within 10 steps: only the rule on the loss can say it
     assert shown["status"]["kind"] == "error" and shown["status"]["text"].startswith("Diverging")
-    assert f"{info.critical_lr:.4g}" in shown["status"]["text"]
+    assert f"below {limit_text(2 / info.lambda_max)}" in shown["status"]["text"]
     assert shown["header"]["warning"]["kind"] == "error"  # said while it trains, too
     assert all(np.isfinite(shown["values"][:, :3]).ravel())
 
@@ -152,7 +153,9 @@ def test_a_run_that_overflows_stops_where_it_blew_up_and_sends_no_nan():
     shown = shown_run(at)
     _, divergence, _ = engine(Settings(lr=10.0, steps=200))
     assert divergence is not None and len(shown["values"]) == divergence.step
-    assert f"stopped at step {divergence.step:,}" in shown["status"]["text"]
+    last = divergence.step - 1  # the last record shown: the status names it and its loss, as the chart does
+    assert f"to {loss_text(shown['values'][-1, 0])} at step {last:,}, where the run stopped" in shown["status"]["text"]
+    assert shown["status"]["step"] == last
     assert np.isfinite(shown["values"][:, :3]).all()
 
 
@@ -172,7 +175,7 @@ def test_a_run_over_the_work_budget_is_refused_with_what_to_lower():
     status = sent[3]["status"]
     assert status["kind"] == "error"
     assert status["text"] == texts.budget_problem(Settings(n=1_000_000, steps=10_000), 1_000_000)
-    assert "Lower steps to 3,000 or n to 300,069" in status["text"]
+    assert "Lower steps to 3,000 or n to 200,000" in status["text"]  # stops of the two sliders
 
 
 def test_the_url_is_the_run_and_follows_the_controls():
@@ -263,7 +266,7 @@ def test_tips_says_why_scaling_matters():
     from linreg_core.data import bundled
 
     info = analyse(bundled("tips"))
-    assert f"{info.condition_number:,.0f}" in note.value and f"{info.critical_lr:.3g}" in note.value
+    assert f"{info.condition_number:,.0f}" in note.value and f"{limit_text(2 / info.lambda_max)}" in note.value
 
 
 CSV = b"hours,score,name\n1,52,a\n2,55.5,b\n3,61,c\n4,63.2,d\n5,70.1,e\n6,71.9,f\n"
@@ -339,9 +342,12 @@ def test_downloads_hold_the_run_the_page_showed():
 
 
 def test_the_script_download_is_disabled_with_why_for_runs_it_cannot_repeat():
-    at = visit({"optimizer": "adam", "steps": "50"})
+    at = visit({"batch_size": "10", "steps": "50"})
     (script,) = [b for b in at.get("download_button") if b.proto.label == "Script (Python)"]
-    assert script.proto.disabled and "the adam optimizer" in script.proto.help
+    assert script.proto.disabled and "mini-batches of 10" in script.proto.help
+    at = visit({"optimizer": "adam", "steps": "50"})  # every optimizer of the registry has its lines
+    (script,) = [b for b in at.get("download_button") if b.proto.label == "Script (Python)"]
+    assert not script.proto.disabled
 
 
 # ---- insight: optimizers, theory, pinned runs -----------------------------------------------------------
@@ -384,7 +390,10 @@ def test_the_landscape_sent_is_the_exact_loss_surface_of_the_training_points():
 def test_every_chart_has_its_caption_and_the_noise_one_explains_the_intercept():
     head = shown_run(visit())["header"]
     assert set(head["captions"]) == {"fit", "landscape", "loss", "gap", "weights"}
-    assert "w1 + noise/2" in head["captions"]["fit"] and "zig-zag" in head["captions"]["landscape"]
+    assert "w1 + noise/2" in head["captions"]["fit"]
+    # at 0.02 no step overshoots the steep direction (lr·λmax ≈ 0.1); at 0.3 each does (≈ 1.45)
+    assert "without zig-zagging" in head["captions"]["landscape"]
+    assert "the path zig-zags across the valley" in shown_run(visit({"lr": "0.3"}))["header"]["captions"]["landscape"]
 
 
 def pins_sent(at: AppTest) -> list[dict]:

@@ -6,6 +6,7 @@ import pytest
 
 from linreg_core.analysis import analyse
 from linreg_core.cli import main
+from linreg_core.words import limit_text, loss_text
 
 BLOG_LINE = re.compile(r"^STEP: (\d+) - loss: (\d+\.\d+(?:e-?\d+)?), w0: (-?\d+\.\d{4}), w1: (-?\d+\.\d{4})$")
 
@@ -57,8 +58,32 @@ def test_explain_states_the_optimum_and_learning_rates(capsys, blog_data):
     info = analyse(blog_data)
     assert f"w0* = {info.w0_star:.4f}" in out and f"w1* = {info.w1_star:.4f}" in out
     assert f"lambda_min = {info.lambda_min:.6g}" in out and f"lambda_max = {info.lambda_max:.6g}" in out
-    assert f"2/lambda_max = {info.critical_lr:.6g}" in out
-    assert f"2/(lambda_min + lambda_max) = {info.best_lr:.6g}" in out
+    assert f"2/λmax = {limit_text(2 / info.lambda_max, 6)}" in out
+    best = float(re.search(r"fastest learning rate = ([\d.]+)", out)[1])
+    assert best == pytest.approx(2 / (info.lambda_min + info.lambda_max), rel=1e-5)
+
+
+def test_explain_with_standardised_x_explains_the_run_that_trains():
+    """Standardised, the bowl is round (λ = 2 both ways): the bound is 1, and lr 0.5 converges, in one step."""
+    result = cli("--explain", "--standardize", "--lr", "0.5", "--steps", "20")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "trained on standardised x' = (x - 1.09658)/0.606198" in out
+    assert "lambda_min = 2, lambda_max = 2; condition number 1\n" in out
+    assert "2/λmax = 1 (it diverges above it)" in out and "0.00212" not in out and "0.41356" not in out
+    assert "at lr 0.5: converges" in out
+    last = BLOG_LINE.match(out.splitlines()[-2])
+    assert (float(last[3]), float(last[4])) == pytest.approx((3.0604, 4.1993), abs=1e-4)
+
+
+def test_every_run_prints_only_the_projects_own_lines():
+    """No TensorFlow, absl or oneDNN start-up notices on either stream: the table alone, as the README shows."""
+    result = cli("--steps", "200")
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert all(BLOG_LINE.match(line) for line in result.stdout.splitlines())
+    result = cli("--explain", "--optimizer", "adam", "--steps", "0")
+    assert result.stderr == "" and "No simple bound is known for Adam" in result.stdout
 
 
 def test_csv_input_and_log_every(tmp_path, capsys):
@@ -76,10 +101,43 @@ def test_divergence_prints_the_step_and_exits_3():
     assert result.returncode == 3
     table = result.stdout.splitlines()
     assert table and all(BLOG_LINE.match(line) for line in table)
-    last_reason = result.stderr.strip().splitlines()[-1]
-    match = re.match(r"diverged at step (\d+): .*critical learning rate for this data: 0\.41", last_reason)
-    assert match, result.stderr
-    assert int(match[1]) == len(table)  # steps 0..k-1 printed, step k blew up
+    last = BLOG_LINE.match(table[-1])
+    (reason,) = result.stderr.strip().splitlines()
+    match = re.match(r"diverged: stopped after step (\d+), loss ([\d.e+]+): the next update took the loss past "
+                     r"a million times its start; gradient descent on these points is stable only below "
+                     r"2/λmax = 0\.4135$", reason)  # fmt: skip
+    assert match, reason
+    assert int(match[1]) == int(last[1]) == len(table) - 1  # steps 0..k printed, the update after k blew up
+    assert match[2] == loss_text(float(last[2]))  # the very loss printed last
+
+
+@pytest.mark.parametrize("args", [["--data", "iris", "--optimizer", "nesterov", "--lr", "0.07"], ["--lr", "0.5"]])
+def test_a_diverged_run_prints_the_state_where_it_stopped_whatever_the_log_interval(args):
+    every = cli(*args, "--log-every", "1")
+    sparse = cli(*args)  # every 100 steps: the stop falls between two of them
+    assert every.returncode == sparse.returncode == 3
+    assert sparse.stdout.splitlines()[-1] == every.stdout.splitlines()[-1]
+    assert int(BLOG_LINE.match(sparse.stdout.splitlines()[-1])[1]) % 100 != 0
+    assert sparse.stderr == every.stderr
+
+
+def test_a_run_whose_loss_grows_without_being_stopped_is_reported_as_diverging():
+    result = cli("--lr", "0.5", "--steps", "10")
+    assert result.returncode == 3
+    last = BLOG_LINE.match(result.stdout.splitlines()[-1])
+    assert result.stderr.startswith(
+        f"diverging: the loss grew from step 0 on, to {loss_text(float(last[2]))} at step 10;"
+    )
+
+
+@pytest.mark.parametrize("args", [["--lr", "1e308"], ["--n", "9" * 100_000], ["--bogus", "x" * 10_000],
+                                  ["--steps", "1" * 5_000], ["--seed", "1e999"]])  # fmt: skip
+def test_an_error_never_echoes_a_huge_value(args):
+    result = cli(*args)
+    assert result.returncode == 2 and result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: ") and len(line) < 320, line[:400]
+    assert "0000000000" not in line
 
 
 @pytest.mark.parametrize(
@@ -168,7 +226,7 @@ def test_columns_named_x_and_y_are_used_whatever_their_place(tmp_path, capsys):
 
 
 def test_a_bundled_set_by_name(capsys):
-    assert main(["--data", "anscombe-2", "--explain", "--steps", "0"]) == 0
+    assert main(["--data", "anscombe-2", "--explain", "--steps", "0", "--lr", "0.01"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "data: Anscombe's quartet, set II: x -> y, n = 11"
     assert out[1] == "x: mean 9, standard deviation 3.16228"

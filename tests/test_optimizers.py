@@ -9,9 +9,10 @@ import pytest
 
 from linreg_core.analysis import analyse, mse, mse_gradient
 from linreg_core.data import Dataset, linear_like
-from linreg_core.optimizers import RULES
+from linreg_core.optimizers import REGISTRY, hyper_of
 from linreg_core.prepare import batch_ids, batches_per_epoch, prepare
 from linreg_core.settings import OPTIMIZERS, Settings
+from linreg_core.theory import fastest
 from linreg_core.trainer import TrainingRun, epochs_per_call
 
 HYPER = dict(momentum=0.7, beta1=0.8, beta2=0.95, rho=0.85)  # not the defaults, so a swapped β shows
@@ -54,7 +55,7 @@ def weights(records):
 
 
 def test_every_optimizer_a_setting_can_name_has_a_rule():
-    assert tuple(RULES) == OPTIMIZERS
+    assert tuple(REGISTRY) == OPTIMIZERS and all(callable(o.rule) for o in REGISTRY.values())
 
 
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
@@ -97,7 +98,7 @@ def centred():
 def test_every_optimizer_reaches_the_least_squares_optimum(centred, optimizer, lr, steps, tolerance):
     design = np.column_stack([centred.x.astype(np.float64), np.ones(centred.n)])
     optimum, *_ = np.linalg.lstsq(design, centred.y.astype(np.float64), rcond=None)
-    lr = lr or analyse(centred).best_lr
+    lr = lr or fastest(analyse(centred), "gd", hyper_of(Settings())).lr
     settings = Settings(steps=steps, lr=lr, init_w0=10.0, init_w1=-10.0, optimizer=optimizer, momentum=0.5)
     records, training = run(centred, settings)
     assert training.divergence is None
@@ -199,7 +200,8 @@ def test_standardised_x_reaches_the_same_optimum_in_original_units(blog_data, mo
     steps, and the weights come back in the data's units."""
     info, fit = analyse(blog_data), analyse(prepare(blog_data, standardize=True).fit)
     assert fit.condition_number == pytest.approx(1.0) and info.condition_number > 15
-    settings = Settings(steps=40, lr=fit.best_lr, standardize=True, init_w0=0.5, init_w1=-1.0)
+    settings = Settings(steps=40, lr=fastest(fit, "gd", hyper_of(Settings())).lr, standardize=True, init_w0=0.5,
+                        init_w1=-1.0)  # fmt: skip
     records, training = run(blog_data, settings, mode)
     assert (records[-1].w0, records[-1].w1) == pytest.approx((info.w0_star, info.w1_star), abs=1e-5)
     assert records[-1].loss == pytest.approx(info.loss_star, rel=1e-5)

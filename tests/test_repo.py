@@ -54,3 +54,13 @@ def test_pytest_can_collect_every_test_module_from_a_clean_clone():
     collect on a machine that ran them separately before, and fail to collect on a clean clone."""
     names = [p.name for p in (ROOT / "tests").rglob("test_*.py")]
     assert sorted(n for n in set(names) if names.count(n) > 1) == []
+
+
+def test_the_readmes_condition_number_for_tips_is_the_pages():
+    """The README's tip quotes the tips bowl's condition number as the page and --explain compute it."""
+    from linreg_core.analysis import analyse
+    from linreg_core.data import bundled
+
+    text = (ROOT / "README.md").read_text()
+    quoted = float(re.search(r"condition number ~([\d,]+)\)", text)[1].replace(",", ""))
+    assert quoted == round(analyse(bundled("tips")).condition_number, -2)

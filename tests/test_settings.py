@@ -5,11 +5,14 @@ from dataclasses import dataclass
 
 import pytest
 
+from linreg_core.analysis import analyse
 from linreg_core.cli import build_parser
+from linreg_core.optimizers import hyper_of
 from linreg_core.settings import (
     LR_STOPS,
     MAX_N,
     MAX_STEPS,
+    OPTIMIZERS,
     Settings,
     SettingsError,
     add_arguments,
@@ -17,6 +20,7 @@ from linreg_core.settings import (
     knob,
     knobs,
 )
+from linreg_core.theory import stable_lr
 
 
 def test_defaults_are_the_blogs_run():
@@ -159,8 +163,9 @@ def test_a_clean_url_gives_its_run_and_no_notice():
     assert settings == Settings(lr=0.1, n=1000, noise_kind="gaussian") and notices == []
 
 
-def test_learning_rate_grid_reaches_both_sides_of_the_blogs_critical_rate():
-    critical = 0.413566  # 2/λmax for the blog's data (see test_analysis)
+def test_learning_rate_grid_reaches_both_sides_of_the_blogs_critical_rate(blog_data):
+    critical = stable_lr(analyse(blog_data), OPTIMIZERS[0], hyper_of(Settings()))  # 2/λmax, computed
+    assert critical == pytest.approx(2 / analyse(blog_data).lambda_max)
     below = max(v for v in LR_STOPS if v < critical)
     above = min(v for v in LR_STOPS if v > critical)
     assert below >= 0.4 and above <= 0.45

@@ -1,5 +1,6 @@
 """The trainer against independent oracles: analytic gradients, least squares, the blog's literal loop."""
 
+import dataclasses
 import math
 import os
 import subprocess
@@ -11,10 +12,14 @@ import pytest
 import tensorflow as tf
 
 from linreg_core import trainer
-from linreg_core.analysis import analyse, convergence_factor, mse, mse_gradient, predicted_gap, stability_bound
+from linreg_core.analysis import analyse, mse, mse_gradient
 from linreg_core.data import Dataset, linear_like
+from linreg_core.optimizers import hyper_of
 from linreg_core.settings import OPTIMIZERS, Settings
+from linreg_core.theory import fastest, gap_factor, predicted_gap, stable_lr
 from linreg_core.trainer import COLUMNS, PROGRAMS, Step, TrainingRun, compute_gradients, tracing_count
+
+PLAIN = OPTIMIZERS[0]  # the blog's rule
 
 
 def blog_literal_run(X, Y, steps, learning_rate, w0_start=0.0, w1_start=0.0):
@@ -100,7 +105,9 @@ def test_reaches_the_least_squares_optimum_on_well_conditioned_data():
     info = analyse(centred)
     x64 = np.column_stack([centred.x.astype(np.float64), np.ones(centred.n)])
     (w0_ref, w1_ref), *_ = np.linalg.lstsq(x64, centred.y.astype(np.float64), rcond=None)
-    records, training = run(centred, Settings(steps=200, lr=info.best_lr, init_w0=10.0, init_w1=-10.0))
+    records, training = run(
+        centred, Settings(steps=200, lr=fastest(info, PLAIN, hyper_of(Settings())).lr, init_w0=10.0, init_w1=-10.0)
+    )
     assert training.divergence is None
     assert records[-1].w0 == pytest.approx(w0_ref, abs=1e-4)
     assert records[-1].w1 == pytest.approx(w1_ref, abs=1e-4)
@@ -143,26 +150,28 @@ def assert_converges_below_and_diverges_above(data, bound, mode="compiled", **op
 
 @pytest.mark.parametrize("mode", ["compiled", "eager"])
 def test_just_below_the_critical_rate_converges_and_just_above_diverges(blog_data, mode):
-    assert_converges_below_and_diverges_above(blog_data, analyse(blog_data).critical_lr, mode)
+    assert_converges_below_and_diverges_above(
+        blog_data, stable_lr(analyse(blog_data), PLAIN, hyper_of(Settings())), mode
+    )
 
 
 @pytest.mark.parametrize("optimizer", ["momentum", "nesterov"])
 def test_momentum_stability_bounds_hold_in_real_runs(blog_data, optimizer):
     """β = 0.5 puts the slowest root at about 0.86 (momentum) and 0.95 (Nesterov) per step below the bound and
     1.11 and 1.05 above it: 3000 steps settle one run and blow the other up by far more than the 1e6 limit."""
-    bound = stability_bound(analyse(blog_data), optimizer, momentum=0.5).lr
+    bound = stable_lr(analyse(blog_data), optimizer, hyper_of(Settings(momentum=0.5)))
     assert_converges_below_and_diverges_above(blog_data, bound, optimizer=optimizer, momentum=0.5)
 
 
 def test_the_predicted_convergence_factor_is_the_observed_ratio_of_loss_gaps(blog_data):
     """From step 200 on only the flattest direction is left (the steep one has shrunk by 0.82^200), so each
-    gap is the previous one times factor². The gaps stay above 2e-3 up to step 400 while the float32 loss
+    gap is the previous one times the gap factor. The gaps stay above 2e-3 up to step 400 while the float32 loss
     carries about 1e-8 of rounding: each ratio is good to about 1e-5, checked at 1e-4."""
     info, lr = analyse(blog_data), 0.02
     records, _ = run(blog_data, Settings(steps=400, lr=lr))
     gaps = np.array([r.loss for r in records[200:]]) - info.loss_star
     assert gaps.min() > 2e-3
-    np.testing.assert_allclose(gaps[1:] / gaps[:-1], info.convergence_factor(lr) ** 2, rtol=1e-4)
+    np.testing.assert_allclose(gaps[1:] / gaps[:-1], gap_factor(info, lr, PLAIN, hyper_of(Settings())), rtol=1e-4)
 
 
 @pytest.mark.parametrize("optimizer, momentum", [("gd", 0.0), ("momentum", 0.5), ("nesterov", 0.5)])
@@ -177,9 +186,9 @@ def test_predicted_gap_is_the_gap_of_a_real_run_step_by_step(blog_data, optimize
     settings = Settings(steps=500, lr=lr, init_w0=start[0], init_w1=start[1], optimizer=optimizer, momentum=momentum)
     records, _ = run(blog_data, settings)
     observed = np.array([r.loss for r in records]) - info.loss_star
-    predicted = predicted_gap(info, *start, lr, 500, optimizer=optimizer, momentum=momentum)
+    predicted = predicted_gap(info, start, lr, 500, optimizer, hyper_of(settings))
     np.testing.assert_allclose(observed, predicted, rtol=1e-4, atol=1e-7)
-    assert convergence_factor(info, lr, optimizer, momentum) < 1
+    assert gap_factor(info, lr, optimizer, hyper_of(settings)) < 1
 
 
 def test_divergence_never_yields_nan_or_inf(blog_data):
@@ -203,10 +212,10 @@ def test_predicted_gap_of_a_standardised_run_with_a_hold_out_uses_the_problem_as
     records, training = run(blog_data, settings)
     fit = analyse(training.prepared.fit)
     start = training.prepared.to_trained(settings.init_w0, settings.init_w1)
-    predicted = predicted_gap(fit, *start, settings.lr, settings.steps)
+    predicted = predicted_gap(fit, start, settings.lr, settings.steps, PLAIN, hyper_of(settings))
     observed = np.array([r.loss for r in records]) - analyse(training.prepared.train).loss_star
     np.testing.assert_allclose(observed, predicted, rtol=1e-4, atol=1e-7)
-    assert fit.convergence_factor(settings.lr) == pytest.approx(0.4)  # a round bowl: λ = 2 both ways
+    assert gap_factor(fit, settings.lr, PLAIN, hyper_of(settings)) == pytest.approx(0.4**2)  # round: λ = 2 both ways
 
 
 def test_compiled_loop_is_traced_once_for_any_n_lr_steps_or_data():
@@ -304,8 +313,16 @@ def test_starting_weights_are_honoured(blog_data):
     assert records[0].w1 == pytest.approx(-3.0 - 0.02 * g[1], rel=1e-5)
 
 
-def test_step_is_a_value_type():
-    assert Step(0, 1.0, 2.0, 3.0, 4.0, 5.0) == Step(0, 1.0, 2.0, 3.0, 4.0, 5.0)
+def test_records_compare_by_every_value(blog_data):
+    """Reproducibility tests compare records with ==: two runs' records are equal (not the same object), and
+    a record differs from one with any single field changed by the smallest step a float can take."""
+    first = next(iter(TrainingRun(blog_data, Settings(steps=0, test_fraction=0.2))))
+    again = next(iter(TrainingRun(blog_data, Settings(steps=0, test_fraction=0.2))))
+    assert first == again and first is not again and hash(first) == hash(again)
+    for f in dataclasses.fields(Step):
+        value = getattr(first, f.name)
+        changed = value + 1 if isinstance(value, int) else float(np.nextafter(value, np.inf))
+        assert dataclasses.replace(first, **{f.name: changed}) != first, f.name
 
 
 def test_blocks_are_read_only_tables_with_the_steps_the_records_show(blog_data):
