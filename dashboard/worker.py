@@ -10,10 +10,13 @@ Protocol (pickled tuples over a socket, `multiprocessing.connection`):
   page -> worker   ("start", job_id, spec)   spec: dict(settings=dict, data=None | Dataset)
                    ("cancel", job_id)
   worker -> page   ("ready", pid, columns)   once TensorFlow has loaded; columns: trainer.COLUMNS
+                   ("alive", busy_s)        every HEARTBEAT_S from the start, from a thread of its own; busy_s:
+                                            how long the work in hand (a chunk, a data set) has taken so far
                    ("block", job_id, first, values)   float32 rows, trainer.COLUMNS wide
                    ("done", job_id, divergence | None)  divergence: (step, reason)
                    ("error", job_id, message)
                    ("idle", rss_mb)          no job left: memory handed back to the system, what remains
+The page fails a worker that falls silent or whose work in hand never ends, and kills it (see training.py).
 Jobs take turns a chunk at a time (each chunk is ~20 ms of work, see trainer.CHUNK_ELEMENTS), so a heavy
 run from one visitor slows the others' by a fair share instead of starving them. A cancel takes effect
 before the next chunk; messages are handled in order, so a visitor's old run stops before the new starts.
@@ -27,6 +30,7 @@ import os
 import queue
 import sys
 import threading
+import time
 import types
 from collections import OrderedDict, deque
 from collections.abc import Iterator
@@ -36,6 +40,7 @@ from typing import Any
 NICENESS = 10
 AUTOGROUP_NICE = 19  # the weight of this process's scheduling group (see _as_background)
 DATA_CACHE = 2  # data sets kept by their settings: a burst of learning rates reuses a million points
+HEARTBEAT_S = 0.5
 
 
 def _without_keras() -> None:
@@ -71,21 +76,38 @@ class _Job:
 
 def serve(conn: Connection) -> None:
     inbox: queue.Queue = queue.Queue()
+    send_lock = threading.Lock()
+    busy_since: list[float | None] = [None]  # when the main loop took up the work in hand; None while it waits
+
+    def send(message: tuple) -> None:
+        with send_lock:
+            conn.send(message)
 
     def read() -> None:  # started before TensorFlow loads, so the page's messages never back up
         try:
             while True:
                 inbox.put(conn.recv())
-        except (EOFError, OSError):
-            inbox.put(None)  # the server has gone: so does this process
+        except BaseException:  # noqa: BLE001 - the server has gone, or sent what cannot be read: end either way
+            inbox.put(None)
+
+    def beat() -> None:
+        while True:
+            time.sleep(HEARTBEAT_S)
+            since = busy_since[0]
+            try:
+                send(("alive", 0.0 if since is None else time.monotonic() - since))
+            except OSError:
+                return
 
     threading.Thread(target=read, name="worker-inbox", daemon=True).start()
+    threading.Thread(target=beat, name="worker-heartbeat", daemon=True).start()
     _without_keras()
     from linreg_core.data import load
     from linreg_core.settings import Settings
     from linreg_core.trainer import COLUMNS, TrainingRun
 
-    conn.send(("ready", os.getpid(), COLUMNS))
+    _as_background()  # TensorFlow has loaded: from here on, training yields to the server
+    send(("ready", os.getpid(), COLUMNS))
     datasets: OrderedDict[tuple, Any] = OrderedDict()
     jobs: dict[str, _Job] = {}
     turns: deque[str] = deque()
@@ -110,7 +132,7 @@ def serve(conn: Connection) -> None:
                 settings = Settings.from_mapping(spec["settings"])
                 run = TrainingRun(dataset(settings, spec.get("data")), settings)
             except Exception as e:  # bad input reaches here only through a bug on the page side
-                conn.send(("error", job_id, f"{type(e).__name__}: {e}"))
+                send(("error", job_id, f"{type(e).__name__}: {e}"))
                 return True
             jobs[job_id] = _Job(job_id, run.blocks(), run)
             turns.append(job_id)
@@ -122,10 +144,12 @@ def serve(conn: Connection) -> None:
         return True
 
     while True:
+        busy_since[0] = None if not jobs else time.monotonic()
         try:
             message = inbox.get(block=not jobs)
         except queue.Empty:
             message = ()
+        busy_since[0] = time.monotonic()
         while message is not None:
             if message and not handle(message):
                 return
@@ -138,31 +162,31 @@ def serve(conn: Connection) -> None:
         if turns:
             job = jobs[turns[0]]
             turns.rotate(-1)
-            _step(conn, job, jobs, turns)
+            _step(send, job, jobs, turns)
             job.chunks += 1
             if job.chunks == 1 and job.program not in compiled:
                 compiled.add(job.program)
                 _hand_back_memory()  # XLA's compiler has just freed ~60 MB: give it back before the next job
             if not jobs:
-                conn.send(("idle", _hand_back_memory()))
+                send(("idle", _hand_back_memory()))
 
 
-def _step(conn: Connection, job: _Job, jobs: dict[str, _Job], turns: deque[str]) -> None:
+def _step(send, job: _Job, jobs: dict[str, _Job], turns: deque[str]) -> None:
     """Train one chunk of `job` and send it; end the job when its run is over."""
     try:
         block = next(job.blocks, None)
     except Exception as e:
-        conn.send(("error", job.id, f"{type(e).__name__}: {e}"))
+        send(("error", job.id, f"{type(e).__name__}: {e}"))
         block, finished = None, True
     else:
         finished = block is None
         if block is not None:
-            conn.send(("block", job.id, block.first, block.values))
+            send(("block", job.id, block.first, block.values))
         elif job.run.divergence is not None:
             d = job.run.divergence
-            conn.send(("done", job.id, (d.step, d.reason)))
+            send(("done", job.id, (d.step, d.reason)))
         else:
-            conn.send(("done", job.id, None))
+            send(("done", job.id, None))
     if finished:
         jobs.pop(job.id, None)
         turns.remove(job.id)
@@ -185,7 +209,6 @@ def _as_background() -> None:
 
 def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    _as_background()
     try:
         serve(Connection(int(sys.argv[1])))
     except (BrokenPipeError, ConnectionResetError):
