@@ -27,7 +27,7 @@ from linreg_core.theory import RunTheory
 from . import controls, data_choice, downloads, memory, service, texts, training, view_model
 from .data_choice import Chosen
 from .run_view import Feed, mount, plotly_chunk
-from .shared_runs import Watch, own
+from .shared_runs import SharedRuns, Watch, own
 from .training import Outcome, TrainingService
 
 TRACE = bool(os.environ.get("GTL_TRACE"))  # benchmarks: a timeline of each run on stderr, as JSON lines
@@ -106,6 +106,11 @@ def training_service() -> TrainingService:
     memory.freeze_imports()
     sys.setswitchinterval(SWITCH_S)
     return service.training_service()
+
+
+@st.cache_resource(show_spinner=False)
+def shared_runs() -> SharedRuns:
+    return SharedRuns()
 
 
 @st.cache_data(show_spinner=False)
@@ -242,8 +247,11 @@ def _settle() -> None:
 
 
 def _follow(settings: Settings, chosen: Chosen, service: TrainingService) -> Watch:
-    """The run of these settings, trained for this visitor."""
-    return own(service.submit(settings, chosen.data if chosen.uploaded else None))
+    """The run of these settings: shared with every visitor who asks for it, unless its points are an
+    uploaded file (those stay with their visitor)."""
+    if chosen.uploaded:
+        return own(service.submit(settings, chosen.data))
+    return shared_runs().watch((chosen.identity, settings), lambda: service.submit(settings))
 
 
 def _train(
