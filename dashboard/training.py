@@ -26,9 +26,10 @@ from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # the service starts before NumPy is needed: the sooner the worker starts, the sooner it is ready
+    import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # An idle worker holding more than this is replaced (it has compiled many programs): on memory alone, never

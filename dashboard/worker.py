@@ -106,8 +106,8 @@ def serve(conn: Connection) -> None:
     from linreg_core.settings import Settings
     from linreg_core.trainer import COLUMNS, TrainingRun
 
-    _as_background()  # TensorFlow has loaded: from here on, training yields to the server
     send(("ready", os.getpid(), COLUMNS))
+    background = False  # until the first chunk (TensorFlow's first compile) is done: a cold start waits on it
     datasets: OrderedDict[tuple, Any] = OrderedDict()
     jobs: dict[str, _Job] = {}
     turns: deque[str] = deque()
@@ -163,6 +163,9 @@ def serve(conn: Connection) -> None:
             job = jobs[turns[0]]
             turns.rotate(-1)
             _step(send, job, jobs, turns)
+            if not background:  # from here on, training yields to the server
+                _as_background()
+                background = True
             job.chunks += 1
             if job.chunks == 1 and job.program not in compiled:
                 compiled.add(job.program)

@@ -107,7 +107,9 @@ def test_an_idle_worker_over_its_memory_limit_is_replaced_and_keeps_training():
 
 def test_the_worker_trains_in_a_session_of_its_own_at_the_lowest_scheduling_weight(service):
     """Linux splits the CPU evenly between sessions before nice values count: in the server's session a
-    busy worker took that session's share from the server (see worker._as_background)."""
+    busy worker took that session's share from the server (see worker._as_background). It takes that
+    weight once its first chunk is trained (a cold start waits on TensorFlow's first compile)."""
+    drain(service.submit(Settings(seed=5)))
     pid = service.worker_pid()
     assert os.getsid(pid) == pid != os.getsid(0)  # it leads a session, not the server's
     assert os.getpriority(os.PRIO_PROCESS, pid) >= 10
