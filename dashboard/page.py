@@ -132,6 +132,8 @@ def controls_sidebar() -> tuple[Settings, Chosen]:
     st.sidebar.button(
         "Run again", key=AGAIN, type="primary", width="stretch", help="Train and animate this run once more."
     )
+    with st.sidebar:
+        controls.dropped_address()
     controls.write_url(settings)
     return settings, data_choice.choose(settings)
 

@@ -57,3 +57,20 @@ def test_an_upload_serves_later_runs_after_the_server_dropped_its_bytes_and_goes
     page.get_by_text("Choose a CSV file in the sidebar").wait_for()
     assert page.locator(".st-key-csv-x").count() == 0 and page.get_by_test_id("stException").count() == 0
     assert read(page) is None or page.locator(".gtl-view").count() == 0
+
+
+def test_a_link_streamlit_drops_whole_gets_a_notice_a_clean_address_and_the_defaults(page, streamlit_server):
+    """Over 1,000 parameters: Streamlit reads none, so the page runs the defaults; it says so, and the
+    address bar stops showing settings that were never used."""
+    query = "lr=0.1&" + "&".join(f"p{i}={i}" for i in range(1000))  # 1,001 parameters
+    page.goto(f"{streamlit_server}/?{query}")
+    notice = page.get_by_test_id("stAlert").filter(has_text="This link has 1,001 parameters")
+    notice.wait_for()
+    assert "none of its settings could be used" in notice.inner_text()
+    view = wait_done(page)
+    page.wait_for_function("() => !window.location.search.includes('p999')")
+    assert "p0=" not in page.url and "lr=0.1" not in page.url
+    _, _, values, _ = engine(Settings())  # the defaults, as the notice says
+    assert view["table"]["w0"][0] == f"{values[-1, 1]:.4f}"
+    assert page.get_by_test_id("stException").count() == 0
+    screenshot(page, "address-too-long")
