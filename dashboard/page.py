@@ -268,7 +268,7 @@ def _train(
     st.session_state[JOB] = watch
     source, run_id = watch.source, uuid.uuid4().hex
     _trace("rerun", run_id, ago=time.monotonic() - st.session_state.get(RERUN_AT, time.monotonic()))
-    _trace("submitted", run_id)
+    _trace("submitted" if watch.started else "replayed" if watch.replay else "followed", run_id)
     warning = texts.live_warning(t)
     waiting = None if service.ready or watch.replay else "Starting TensorFlow (a few seconds, once per server)…"
     header = view_model.header(run_id, t, background["key"], source.columns or service.columns, waiting=waiting,

@@ -62,8 +62,11 @@ class Watch:
     """One visitor following a run: `source` is read like a Job (`wait`, `columns`, `outcome`). Leave it
     when done (or interrupted): a job nobody follows any more is cancelled."""
 
-    def __init__(self, runs: SharedRuns | None, key: Hashable, source: Job | Replay, live: _Live | None) -> None:
+    def __init__(
+        self, runs: SharedRuns | None, key: Hashable, source: Job | Replay, live: _Live | None, started: bool = False
+    ) -> None:
         self._runs, self._key, self.source, self._live = runs, key, source, live
+        self.started = started  # whether this visitor's asking started the job
         self._left = False
 
     @property
@@ -83,7 +86,7 @@ class Watch:
 
 def own(job: Job) -> Watch:
     """A visitor's own run, shared with nobody (an uploaded file's)."""
-    return Watch(None, None, job, None)
+    return Watch(None, None, job, None, started=True)
 
 
 class SharedRuns:
@@ -114,13 +117,14 @@ class SharedRuns:
                     self.shared += 1
                     return Watch(self, key, Replay(stored), None)
                 live = None
-            if live is None:
+            started = live is None
+            if started:
                 live = self._live[key] = _Live(start())
                 self.trained += 1
             else:
                 self.shared += 1
             live.watchers += 1
-            return Watch(self, key, live.job, live)
+            return Watch(self, key, live.job, live, started)
 
     def stored(self, key: Hashable) -> StoredRun | None:
         with self._lock:

@@ -39,7 +39,7 @@ from .settings import FLOAT32_MAX, MAX_N
 MAX_CSV_ROWS = MAX_N  # as many points as the generator makes
 MAX_CSV_BYTES = 100_000_000  # a million rows of two numbers written in full (17 digits) is ~60 MB
 MAX_COLUMNS = 1_000  # the lab fits a line to two columns; a file far wider is not a table of measurements
-MAX_CELLS = 4_000_000  # numbers a table keeps (16 MB as float32): a million rows of four columns
+MAX_CELLS = 2_000_000  # numbers a table keeps (8 MB as float32): a million rows of the pair of columns in use
 MAX_NAME = 100  # characters of a column name kept
 CHUNK_ROWS = 65_536  # rows parsed at a time: their float64 frame is a few MB, whatever the file's length
 SHOWN_LINES = 5  # line numbers listed in a notice before "…"
@@ -54,14 +54,14 @@ class CsvTable:
     `values[name]` is a read-only float32 vector per numeric column kept, NaN where a cell was empty and
     ±inf where it said so; rows with no value at all (blank lines) are left out. `too_large[name]` holds the
     rows (and their values) whose numbers float32 cannot hold, for the message if that column is chosen.
-    `lines[i]` is the file's line number of row i, for messages. `columns` keep the file's order and are
-    plain text from the file.
+    `lines[i]` is the file's line number of row i, for messages (kept only when blank lines lie between
+    rows; else worked out when asked). `columns` keep the file's order and are plain text from the file.
     """
 
     name: str
     columns: tuple[str, ...]
     values: Mapping[str, np.ndarray]
-    lines: np.ndarray
+    rows: int
     header: bool  # whether the first row named the columns
     separator: str = ","
     encoding: str = "utf-8"
@@ -69,16 +69,24 @@ class CsvTable:
     left_out: tuple[str, ...] = ()  # columns of numbers beyond MAX_CELLS
     notes: tuple[str, ...] = ()
     too_large: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    first_line: int = 1  # the file's line number of the first row
+    line_numbers: np.ndarray | None = None  # int32, when rows are not on consecutive lines
 
     @property
-    def rows(self) -> int:
-        return int(self.lines.size)
+    def lines(self) -> np.ndarray:
+        if self.line_numbers is not None:
+            return self.line_numbers
+        lines = np.arange(self.first_line, self.first_line + self.rows, dtype=np.int32)
+        lines.setflags(write=False)
+        return lines
 
     @property
     def nbytes(self) -> int:
         """The memory its arrays hold."""
-        arrays = [self.lines, *self.values.values(), *(a for pair in self.too_large.values() for a in pair)]
-        return sum(int(a.nbytes) for a in arrays)
+        kept = [*self.values.values(), *(a for pair in self.too_large.values() for a in pair)]
+        if self.line_numbers is not None:
+            kept.append(self.line_numbers)
+        return sum(int(a.nbytes) for a in kept)
 
     def default_pair(self) -> tuple[str, str]:
         """Columns named x and y (any case) when there are, else the first two numeric columns."""
@@ -408,6 +416,7 @@ def _table(
             values[name].setflags(write=False)
     too_large = {n: (np.concatenate(r), np.concatenate(v)) for n, (r, v) in read.too_large.items() if n in values}
     lines = np.concatenate(read.lines)
+    consecutive = int(lines[-1]) - int(lines[0]) == len(lines) - 1  # rows on lines one after the other
     lines.setflags(write=False)
     notes = [*layout.notes, *([encoding_note] if encoding_note else [])]
     if layout.separator != ",":
@@ -423,9 +432,9 @@ def _table(
             "file with only the columns you need to use others"
         )
     return CsvTable(
-        name=label, columns=tuple(values), values=values, lines=lines, header=layout.header,
+        name=label, columns=tuple(values), values=values, rows=read.rows, header=layout.header,
         separator=layout.separator, encoding=encoding, skipped=skipped, left_out=left_out, notes=tuple(notes),
-        too_large=too_large,
+        too_large=too_large, first_line=int(lines[0]), line_numbers=None if consecutive else lines,
     )  # fmt: skip
 
 
