@@ -145,3 +145,18 @@ def test_a_server_that_dies_takes_its_worker_with_it():
             raise AssertionError("the worker outlived its server")
     finally:
         server.kill()
+
+
+def test_at_most_two_million_points_train_at_once_and_the_rest_wait_in_order(service):
+    """Each run in training holds its points as tensors: a third run of a million points waits until one
+    of the first two has ended, so the worker's memory stays bounded however many ask at once."""
+    big = [Settings(n=1_000_000, steps=400, lr=lr) for lr in (0.01, 0.02, 0.03)]
+    service.log.clear()
+    jobs = [service.submit(s) for s in big]
+    for job, settings in zip(jobs, big, strict=True):
+        np.testing.assert_array_equal(drain(job), engine(settings))
+    order = list(service.log)
+    a, b, c = (job.id for job in jobs)
+    last = {j: len(order) - 1 - order[::-1].index(j) for j in (a, b)}
+    assert order.index(b) < last[a] and order.index(a) < last[b]  # the first two took turns
+    assert min(last.values()) < order.index(c)  # the third began once one of them had ended
