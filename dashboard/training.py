@@ -32,10 +32,18 @@ if TYPE_CHECKING:  # the service starts before NumPy is needed: the sooner the w
     import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-# An idle worker holding more than this is replaced (it has compiled many programs): on memory alone, never
-# on a timer, so a worker that fits keeps its compiled programs and nobody waits for TensorFlow to load.
+# An idle worker is replaced on memory alone, never on a timer (a worker that fits keeps its compiled
+# programs, and nobody waits for TensorFlow to load again): when it holds more than RECYCLE_MB, or more than
+# the server leaves it of BUDGET_MB with HEADROOM_MB for training, though not for less than MARGIN_MB over
+# what it held after its first run (a fresh worker would soon hold that again).
 RECYCLE_MB = 700
-HUNG_S = 3.0  # a ready worker silent this long (it sends a heartbeat every worker.HEARTBEAT_S) has stopped
+BUDGET_MB = 900  # the server and its worker together
+HEADROOM_MB = 60  # what a worker takes beyond its idle size while it trains (runs let in, a new compile)
+MARGIN_MB = 50
+HUNG_S = 3.0  # a ready worker silent this long (it sends a heartbeat every worker.HEARTBEAT_S) and stopped
+# (SIGSTOP: its state says so) is failed; one still running may only be starved of CPU, at the lowest
+# scheduling weight on a busy machine: it is failed only once silent for QUIET_S
+QUIET_S = 30.0
 STARTUP_S = 120.0  # to load TensorFlow and say it is ready, on a busy machine
 STUCK_S = 60.0  # one piece of work (a chunk, a data set, a compile) taking longer than this never ends
 SEND_TIMEOUT_S = HUNG_S  # a message the worker does not take within this means it has stopped reading
@@ -142,6 +150,7 @@ class _Worker:
         self.columns: tuple[str, ...] | None = None  # the trainer's Block columns, told by the worker
         self.started = self.last_heard = time.monotonic()
         self.busy_s = 0.0  # how long the worker has been on its current piece of work, as of its last heartbeat
+        self.first_idle_mb: float | None = None  # what it held, idle, after its first run
         self.retired = False  # set before this side closes the connection on purpose
         self._send_lock = threading.Lock()
         self._on_message, self._on_exit = on_message, on_exit
@@ -214,8 +223,8 @@ class _Worker:
 class TrainingService:
     """Hands runs to the worker and routes their blocks back to each run's `Job`."""
 
-    def __init__(self, recycle_mb: float = RECYCLE_MB, hung_s: float = HUNG_S) -> None:
-        self.recycle_mb, self.hung_s = recycle_mb, hung_s
+    def __init__(self, recycle_mb: float = RECYCLE_MB, hung_s: float = HUNG_S, budget_mb: float = BUDGET_MB) -> None:
+        self.recycle_mb, self.hung_s, self.budget_mb = recycle_mb, hung_s, budget_mb
         self._closed = threading.Event()
         self._lock = threading.RLock()
         self._jobs: dict[str, Job] = {}
@@ -326,9 +335,16 @@ class TrainingService:
 
     def _maybe_recycle_locked(self, worker: _Worker, rss: float | None) -> None:
         """The worker is idle and has handed back what it could; `rss` is what it still holds (MB)."""
-        if worker is not self._worker or self._jobs_on(worker) or rss is None or rss <= self.recycle_mb:
+        if worker is not self._worker or rss is None:
             return
-        self._retire_locked(worker, f"recycled at {rss:.0f} MB")
+        if worker.first_idle_mb is None:
+            worker.first_idle_mb = rss
+        if self._jobs_on(worker):  # a run arrived meanwhile
+            return
+        server = _own_rss_mb()
+        left = max(self.budget_mb - server - HEADROOM_MB, worker.first_idle_mb + MARGIN_MB)
+        if rss > min(self.recycle_mb, left):
+            self._retire_locked(worker, f"recycled at {rss:.0f} MB (the server held {server:.0f} MB)")
 
     def _on_exit(self, worker: _Worker, error: BaseException | None) -> None:
         """The reader of `worker` has stopped: on purpose (retired), because the process ended, or because
@@ -371,13 +387,38 @@ class TrainingService:
                 w = self._worker
                 if w is None:
                     continue
-                now = time.monotonic()
-                limit = self.hung_s if w.ready.is_set() else STARTUP_S
-                silent = w.silent_for(now)
-                if silent > limit:
+                silent = w.silent_for(time.monotonic())
+                if not w.ready.is_set():
+                    hung = silent > STARTUP_S
+                else:
+                    hung = silent > QUIET_S or (silent > self.hung_s and _stopped(w.proc.pid))
+                if hung:
                     self._fail_worker_locked(w, WORKER_HUNG, detail=f"silent for {silent:.1f} s")
                 elif w.busy_s + silent > STUCK_S:
                     self._fail_worker_locked(w, WORKER_HUNG, detail=f"busy for {w.busy_s + silent:.0f} s")
+
+
+def _stopped(pid: int) -> bool:
+    """Whether a process is stopped (by a signal or a debugger) or gone (Linux; elsewhere: not known)."""
+    if not os.path.isdir("/proc/self"):
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]  # the field after the command name, which may hold spaces
+    except FileNotFoundError:
+        return True
+    except (OSError, IndexError):
+        return False
+    return state in ("T", "t", "Z", "X")
+
+
+def _own_rss_mb() -> float:
+    """Resident memory of this process, the server (Linux; 0 elsewhere)."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS:"))
+    except (OSError, StopIteration):
+        return 0.0
 
 
 def wait_until_ready(service: TrainingService, timeout: float) -> bool:

@@ -160,3 +160,28 @@ def test_at_most_two_million_points_train_at_once_and_the_rest_wait_in_order(ser
     last = {j: len(order) - 1 - order[::-1].index(j) for j in (a, b)}
     assert order.index(b) < last[a] and order.index(a) < last[b]  # the first two took turns
     assert min(last.values()) < order.index(c)  # the third began once one of them had ended
+
+
+def test_an_idle_worker_yields_what_the_budget_cannot_spare_but_never_for_less_than_a_fresh_one_holds():
+    """With no budget left beside the server, the worker is still kept while it holds about what a fresh
+    worker would after a run (replacing it would gain nothing); grown by MARGIN_MB, it is replaced."""
+    svc = TrainingService(recycle_mb=100_000, budget_mb=0)
+    try:
+        assert wait_until_ready(svc, 120)
+        drain(svc.submit(Settings()))
+        drain(svc.submit(Settings(lr=0.1)))  # the same program: it holds what it held after its first run
+        first = svc.worker_rss_mb()
+        assert svc.restarts == 0
+        grows = [Settings(n=n, steps=50, optimizer=o) for n in (1_000_000, 500_000, 200_000) for o in ("gd", "adam")]
+        for settings in grows:  # new programs at large n: it grows until it is replaced
+            drain(svc.submit(settings))
+            deadline = time.monotonic() + 5  # its idle report follows the run's end
+            while svc.restarts == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if svc.restarts:
+                break
+        (reason,) = svc.restart_reasons
+        held = float(reason.split()[2])
+        assert held > first + training.MARGIN_MB, (held, first)
+    finally:
+        svc.close()

@@ -156,3 +156,45 @@ def test_a_replacement_never_starts_while_the_worker_it_replaces_is_alive():
         sampler.join()
         svc.close()
     assert most[0] == 1
+
+
+def test_a_silent_worker_that_still_runs_is_given_time_a_stopped_one_is_not(svc, monkeypatch):
+    """Silence alone may be a worker starved of CPU at its low scheduling weight on a busy machine: it is
+    kept until QUIET_S; a stopped process (or none) is failed after HUNG_S."""
+    from dashboard import training
+
+    silence = [10.0]  # heartbeats unheard for 10 s: past HUNG_S, short of QUIET_S
+    monkeypatch.setattr(training._Worker, "silent_for", lambda self, now: silence[0])
+    pid = svc.worker_pid()
+    time.sleep(10 * training.WATCH_S)
+    np.testing.assert_array_equal(drain(svc.submit(Settings(lr=0.3))), engine(Settings(lr=0.3)))
+    assert svc.worker_pid() == pid and svc.restarts == 0
+    job = svc.submit(HEAVY)
+    silence[0] = training.QUIET_S + 1
+    drain(job)
+    assert job.outcome.code == WORKER_HUNG and svc.worker_pid() != pid
+
+
+def test_a_process_is_known_as_stopped_only_when_it_is(tmp_path):
+    import subprocess
+    import sys
+
+    from dashboard.training import _stopped
+
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert not _stopped(proc.pid)
+        os.kill(proc.pid, signal.SIGSTOP)
+        deadline = time.monotonic() + 10
+        while not _stopped(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _stopped(proc.pid)
+        os.kill(proc.pid, signal.SIGCONT)
+        deadline = time.monotonic() + 10
+        while _stopped(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not _stopped(proc.pid)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert _stopped(proc.pid)  # gone
