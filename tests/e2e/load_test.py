@@ -56,6 +56,42 @@ DONE_JS = """(b) => { const r = document.querySelector('.gtl-view');
                     && document.querySelector("[data-testid='stApp']").dataset.testScriptState !== 'running'; }"""
 
 
+# harness.PAINTS_JS's record (keys, and each frame whose painted fit line changed), but its frame loop runs
+# only from a key until the new run is done and still for a second: a loop on every frame of every idle tab
+# kept 30 tabs rendering frames for nothing, and the browsers took both cores from the class they measure.
+ARMED_PAINTS_JS = r"""
+(() => {
+  const B = window.__paints = { keys: [], wall: [], frames: [] };
+  const after = window.scheduler && scheduler.postTask ? (f) => scheduler.postTask(f, { priority: 'user-blocking' })
+                                                       : (f) => setTimeout(f, 0);
+  let last = null, armed = false, quietSince = 0, runAtKey = null;
+  const check = () => {
+    const r = document.querySelector('.gtl-view');
+    const fit = r && r.querySelector('.gtl-plot[data-plot=fit]');
+    if (!(fit && fit._fullData)) return;
+    const line = fit._fullData.find((t) => t.name === 'current fit') || {};
+    const sig = JSON.stringify(Array.from(line.y || []));  // what is painted (d.run changes before it is drawn)
+    const now = performance.now();
+    if (sig !== last) {
+      last = sig;
+      quietSince = now;
+      B.frames.push([now, r.dataset.run, r.dataset.step, r.dataset.state]);
+    }
+    if (r.dataset.run !== runAtKey && r.dataset.state === 'done' && now - quietSince > 1000) armed = false;
+  };
+  const frame = () => { after(check); if (armed) requestAnimationFrame(frame); };
+  document.addEventListener('keydown', () => {
+    B.keys.push(performance.now());
+    B.wall.push(Date.now());
+    const r = document.querySelector('.gtl-view');
+    runAtKey = r ? r.dataset.run : null;
+    if (!armed) { armed = true; requestAnimationFrame(frame); }
+  }, true);
+})();
+"""
+POLL_MS = 100  # Playwright's waits look this often, not on every frame (its default): many tabs wait at once
+
+
 def session_settings(i: int) -> Settings:
     return Settings(n=SIZES[i % len(SIZES)], seed=i, lr=0.01)
 
@@ -68,16 +104,18 @@ async def one_session(browser, base: str, i: int, runs: int) -> dict:
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    await page.add_init_script(harness.PAINTS_JS)
+    await page.add_init_script(ARMED_PAINTS_JS)
     await page.goto(f"{base}/?{urllib.parse.urlencode(settings.to_query())}")
-    await page.wait_for_function("() => (document.querySelector('.gtl-view') || {dataset: {}}).dataset.state == 'done'")
+    await page.wait_for_function(
+        "() => (document.querySelector('.gtl-view') || {dataset: {}}).dataset.state == 'done'", polling=POLL_MS
+    )
     first, final, finished = [], [], 0
     for _ in range(runs):
         before = await page.evaluate("() => document.querySelector('.gtl-view').dataset.run")
         await page.locator(".st-key-lr").get_by_role("slider").first.focus()
         await page.keyboard.press("ArrowRight")
         try:
-            await page.wait_for_function(DONE_JS, arg=before, timeout=300_000)
+            await page.wait_for_function(DONE_JS, arg=before, timeout=300_000, polling=POLL_MS)
             finished += 1
         except Exception as e:  # noqa: BLE001 - a run that never finished is counted as an error
             errors.append(f"run did not finish: {e}")
@@ -158,10 +196,10 @@ async def student(browser, url: str, i: int, opens_in: float, everyone_in, delay
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    await page.add_init_script(harness.PAINTS_JS)
+    await page.add_init_script(ARMED_PAINTS_JS)
     opened = time.monotonic()
     await page.goto(url)
-    await page.wait_for_function(DONE_JS, arg=None)
+    await page.wait_for_function(DONE_JS, arg=None, polling=POLL_MS)
     open_s = time.monotonic() - opened
     everyone_in[0] += 1
     while everyone_in[0] < everyone_in[1]:
@@ -175,7 +213,7 @@ async def student(browser, url: str, i: int, opens_in: float, everyone_in, delay
         await _press(page, plan)
         offset += len(plan) if plan[0] == "ArrowRight" else -len(plan)
         try:
-            await page.wait_for_function(DONE_JS, arg=before, timeout=300_000)
+            await page.wait_for_function(DONE_JS, arg=before, timeout=300_000, polling=POLL_MS)
         except Exception as e:  # noqa: BLE001 - a run that never finished is counted as an error
             errors.append(f"run did not finish: {e}")
             continue
@@ -218,7 +256,7 @@ async def uploader(browser, base: str, path: Path, go) -> dict:
     await page.locator("[data-testid='stFileUploader'] input[type=file]").set_input_files(str(path))
     problem = None
     try:
-        await page.wait_for_function(DONE_JS, arg=None, timeout=600_000)
+        await page.wait_for_function(DONE_JS, arg=None, timeout=600_000, polling=POLL_MS)
     except Exception:  # noqa: BLE001 - refused (the upload budget), or never finished: said below
         alerts = await page.get_by_test_id("stAlert").all_inner_texts()
         problem = alerts[-1] if alerts else "no run and no message"
