@@ -12,13 +12,16 @@ st.caption(
     "run; then replay it with Play or scrub through its steps."
 )
 
+from dashboard import service  # noqa: E402
+
+service.training_service()  # TensorFlow starts loading in the worker now, while the page's imports go on
 from dashboard import page  # noqa: E402  (NumPy, Plotly and the engine; TensorFlow loads in the worker)
 
-service = page.training_service()
+trainer = page.training_service()
 settings, chosen = page.controls_sidebar()
 page.url_notices()
 theory = page.about_data(settings, chosen)
-page.run_chart(settings, chosen, theory, service)
+page.run_chart(settings, chosen, theory, trainer)
 page.compare(settings, chosen)
 page.take_home(settings, chosen, theory)
 page.share(settings)

@@ -17,6 +17,19 @@ from linreg_core.settings import Knob, Notice, Settings, format_value, from_quer
 
 URL_READ = "url-read"  # session flag: this visitor's address has been read into the widgets
 NOTICES = "url-notices"
+ADDRESS_CHECK = "address-check"
+# Streamlit reads no query at all when it has over 1,000 parameters or 512 KiB: the browser, which has the
+# address, says when that happened (once per page), so the page can say so and clean the address.
+_ADDRESS_JS = """
+export default function ({ parentElement, setTriggerValue }) {
+  const query = window.location.search.slice(1);
+  if (!query || parentElement.dataset.checked) return;
+  parentElement.dataset.checked = "1";
+  const fields = query.split("&").length;
+  if (fields > 1000 || query.length > 512 * 1024) setTriggerValue("dropped", { fields, length: query.length });
+}
+"""
+_address = st.components.v2.component("gradienttape_lab.address", js=_ADDRESS_JS, isolate_styles=False)
 
 
 def with_value(options: tuple, value: Any) -> list:
@@ -61,6 +74,20 @@ def read_url(settings_type: type = Settings) -> None:
         st.session_state[name] = getattr(settings, name)
     st.session_state[NOTICES] = notices
     st.session_state[URL_READ] = True
+
+
+def dropped_address() -> None:
+    """A notice for an address Streamlit ignored whole (its query too long), and a clean address: the page
+    runs the defaults, and the address bar no longer claims otherwise."""
+    dropped = _address(key=ADDRESS_CHECK, on_dropped_change=lambda: None).dropped
+    if dropped:
+        said = f"{dropped['fields']:,} parameters" if dropped["fields"] > 1000 else f"{dropped['length']:,} characters"
+        notice = Notice(
+            "This link", f"has {said}, more than Streamlit reads (1,000 parameters, 512 KiB): none of its settings "
+            "could be used, so the page shows the defaults, and the address was cleaned.",
+        )  # fmt: skip
+        st.session_state[NOTICES] = [*st.session_state.get(NOTICES, []), notice]
+        st.query_params.clear()
 
 
 def write_url(settings: Settings) -> None:

@@ -1,29 +1,31 @@
 """Which points the page fits: the blog's generator, a bundled real data set, or the visitor's own CSV.
 
 A generated or bundled set is made from the settings alone, so it is cached for every visitor. An uploaded
-file stays in its visitor's session: it is read in memory (never written to disk), kept in that visitor's
-st.session_state, and sent to the training worker with the visitor's job only.
+file stays in its visitor's session: it is read in memory (never written to disk), its table kept in that
+visitor's st.session_state within the server's upload budget (see uploads.py), and sent to the training
+worker with the visitor's job only.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import streamlit as st
 
 from linreg_core.analysis import Analysis, analyse
-from linreg_core.data import SOURCE_TITLES, CsvTable, DataError, Dataset, dataset_from_table, load, read_csv
+from linreg_core.data import SOURCE_TITLES, DataError, Dataset, dataset_from_table, load
 from linreg_core.settings import Settings
 from linreg_core.theory import RunTheory, prepared_analyses, theory
 
 from . import memory
 from .controls import escape_markdown
+from .uploads import Upload, Uploads
 from .view_model import Drawn, drawn
 
 UPLOAD = "csv-upload"
 X_COL, Y_COL = "csv-x", "csv-y"
-TABLE = "csv-table"  # (file digest, CsvTable or the DataError's message)
+TABLE = "csv-table"  # the visitor's file as read: an uploads.Upload
+CHOSEN, PREPARED = "csv-chosen", "csv-prepared"  # what is worked out from it, kept between reruns
 UPLOAD_MB = 20  # matches server.maxUploadSize in .streamlit/config.toml
 
 
@@ -48,6 +50,12 @@ def _made(data_key: tuple) -> Dataset:
     return data
 
 
+@st.cache_resource(show_spinner=False)
+def uploads() -> Uploads:
+    """The server's uploads: one read at a time, every visitor's tables within one budget."""
+    return Uploads()
+
+
 @st.cache_data(max_entries=8, show_spinner=False)
 def _analysed(data_key: tuple) -> Analysis:
     return analyse(_made(data_key))
@@ -69,10 +77,10 @@ def theory_for(chosen: Chosen, settings: Settings) -> RunTheory:
     and choice of them, then the bound and rates of its optimizer and rate."""
     split = (settings.test_fraction, settings.standardize, settings.shuffle_seed)
     if chosen.uploaded:
-        memo = st.session_state.get("csv-prepared")
+        memo = st.session_state.get(PREPARED)
         if memo is None or memo[0] != (chosen.identity, split):
             memo = ((chosen.identity, split), prepared_analyses(chosen.data, settings, chosen.analysis))
-            st.session_state["csv-prepared"] = memo
+            st.session_state[PREPARED] = memo
         parts = memo[1]
     else:
         parts = _prepared(settings.data_key(), *split)
@@ -86,31 +94,44 @@ def title_of(key: str) -> str:
 def upload_controls(where, values: dict) -> None:
     """Under the data choice: the uploader and the column pickers when the choice is "csv"."""
     if values.get("data") != "csv":
+        _forget_upload()  # the uploader is gone from the page, and its file with it
         return
     file = where.file_uploader(
-        "your CSV file", key=UPLOAD, max_upload_size=UPLOAD_MB,
+        "your CSV file", key=UPLOAD, max_upload_size=UPLOAD_MB, on_change=_file_changed,
         help="A table with a header row, or just two columns of numbers. It stays in this browser tab's session: "
         "it is never stored on the server or shown to anyone else.",
     )  # fmt: skip
-    if file is None:
-        st.session_state.pop(TABLE, None)
+    upload: Upload | None = st.session_state.get(TABLE)
+    # the widget hands over a file only while Streamlit still has its bytes: once, as it is uploaded
+    if file is not None and (upload is None or upload.file_id != file.file_id):
+        _forget_upload()
+        upload = st.session_state[TABLE] = uploads().read(file)
+    if upload is None or upload.table is None:
         return
-    raw = file.getvalue()
-    digest = hashlib.sha256(raw).hexdigest()[:16]
-    cached = st.session_state.get(TABLE)
-    if cached is None or cached[0] != digest:
-        try:
-            cached = (digest, read_csv(file, name=file.name))
-        except DataError as e:
-            cached = (digest, str(e))
-        st.session_state[TABLE] = cached
-    table = cached[1]
-    if isinstance(table, CsvTable):
-        x_default, y_default = table.default_pair()
-        for key, label, default in ((X_COL, "x column", x_default), (Y_COL, "y column", y_default)):
-            if st.session_state.get(key) not in table.columns:
-                st.session_state[key] = default
-            where.selectbox(label, table.columns, key=key, help="Columns of numbers in your file.")
+    table = upload.table
+    x_default, y_default = table.default_pair()
+    for key, label, default in ((X_COL, "x column", x_default), (Y_COL, "y column", y_default)):
+        if st.session_state.get(key) not in table.columns:
+            st.session_state[key] = default
+        where.selectbox(label, table.columns, key=key, help="Columns of numbers in your file.")
+
+
+def _file_changed() -> None:
+    """The uploader's value changed: the visitor removed the file or chose another, or Streamlit no longer
+    has the bytes of the one read (uploads.forget_bytes), which leaves the file's id in its place."""
+    upload: Upload | None = st.session_state.get(TABLE)
+    if upload is None or getattr(st.session_state.get(UPLOAD), "file_id", None) != upload.file_id:
+        _forget_upload()
+
+
+def _forget_upload() -> None:
+    """The visitor removed the file, chose another, or left "csv": what was read from it goes, and its part
+    of the server's upload budget with it."""
+    upload: Upload | None = st.session_state.pop(TABLE, None)
+    if upload is not None:
+        upload.release()
+    st.session_state.pop(CHOSEN, None)
+    st.session_state.pop(PREPARED, None)
 
 
 def choose(settings: Settings) -> Chosen:
@@ -118,23 +139,22 @@ def choose(settings: Settings) -> Chosen:
     if settings.data != "csv":
         key = settings.data_key()
         return Chosen(_made(key), _analysed(key), repr(key), points=_drawn(key))
-    cached = st.session_state.get(TABLE)
-    if cached is None:
+    upload: Upload | None = st.session_state.get(TABLE)
+    if upload is None:
         return Chosen(None, None, "csv:none", "Choose a CSV file in the sidebar to fit your own points.", True)
-    digest, table = cached
-    if isinstance(table, str):
-        return Chosen(None, None, f"csv:{digest}", table, True, error=True)
+    if upload.table is None:
+        return Chosen(None, None, f"csv:{upload.digest}", upload.problem, True, error=True)
     x_col, y_col = st.session_state.get(X_COL), st.session_state.get(Y_COL)
-    identity = f"csv:{digest}:{x_col}:{y_col}"
-    memo = st.session_state.get("csv-chosen")
+    identity = f"csv:{upload.digest}:{x_col}:{y_col}"
+    memo = st.session_state.get(CHOSEN)
     if memo is not None and memo.identity == identity:
         return memo
     try:
-        data = dataset_from_table(table, x_col, y_col)
+        data = dataset_from_table(upload.table, x_col, y_col)
         chosen = Chosen(data, analyse(data), identity, uploaded=True, points=drawn(data))
     except DataError as e:
         chosen = Chosen(None, None, identity, str(e), True, error=True)
-    st.session_state["csv-chosen"] = chosen
+    st.session_state[CHOSEN] = chosen
     return chosen
 
 

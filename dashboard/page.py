@@ -1,9 +1,9 @@
 """The page's sections, called in order by app.py. Streamlit-facing; the engine does the math.
 
-Per-visitor state lives in st.session_state: the run shown (`RUN`, a `ShownRun`), the job training it
-(`JOB`) and an uploaded file (see data_choice.py). Shared across visitors: only the training service
-(thread-safe, holds no visitor's data) and cached data sets and analyses (immutable values keyed by the
-settings that make them).
+Per-visitor state lives in st.session_state: the run shown (`RUN`, a `ShownRun`), the run it follows
+(`JOB`, a shared_runs.Watch) and an uploaded file (see data_choice.py). Shared across visitors: the
+training service and the shared runs (thread-safe; an uploaded file's runs are never shared), and cached
+data sets and analyses (immutable values keyed by the settings that make them).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import shlex
 import sys
 import time
 import urllib.parse
+import uuid
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,10 +26,11 @@ from linreg_core.claims import Claims, claims
 from linreg_core.prepare import held_out_count
 from linreg_core.settings import BATCH_STOPS, Settings, format_value, knobs
 
-from . import controls, data_choice, downloads, memory, texts, view_model
+from . import controls, data_choice, downloads, memory, service, texts, training, view_model
 from .data_choice import Chosen
 from .run_view import Feed, mount, plotly_chunk
-from .training import Job, TrainingService
+from .shared_runs import SharedRuns, Watch, own
+from .training import Outcome, TrainingService
 
 TRACE = bool(os.environ.get("GTL_TRACE"))  # benchmarks: a timeline of each run on stderr, as JSON lines
 RUN = "shown-run"
@@ -36,6 +38,8 @@ PINS = "pinned-runs"
 MAX_PINS = 5
 PIN_POINTS = 400  # points of a pinned run's curves: log-spaced, so its fast start keeps its shape
 JOB = "training-job"
+# Status codes besides a job's own (training.DONE and the failures): for programs, never shown
+STOPPED, REFUSED = "stopped", "over-budget"
 AGAIN = "run-again"
 CLAIMS = "run-claims"  # (settings and points, their Claims): computed once per rerun
 # At most this many carriers a second. Each is a Streamlit element: the browser spends ~10 ms of its main
@@ -70,6 +74,7 @@ class ShownRun:
     values: np.ndarray  # rows × columns, float32, read-only
     columns: tuple[str, ...]  # the trainer's Block columns (linreg_core.trainer.COLUMNS, told by the worker)
     status: texts.Status
+    code: str  # how it ended, for programs (training.DONE, STOPPED or a failure's code)
     background: str  # the key of the background it was drawn on
 
 
@@ -98,12 +103,17 @@ def decimated(rows: int, points: int = PIN_POINTS) -> np.ndarray:
 
 @st.cache_resource(show_spinner=False)
 def training_service() -> TrainingService:
-    """One training worker per server, started with the first visit (TensorFlow loads meanwhile). The
-    server's own memory and threads are set up at the same time, once (see memory.py, SWITCH_S)."""
+    """One training worker per server (service.py starts it first thing, so TensorFlow loads meanwhile).
+    The server's own memory and threads are set up once, after the page's imports (see memory.py, SWITCH_S)."""
     memory.tune_allocator()
     memory.freeze_imports()
     sys.setswitchinterval(SWITCH_S)
-    return TrainingService()
+    return service.training_service()
+
+
+@st.cache_resource(show_spinner=False)
+def shared_runs() -> SharedRuns:
+    return SharedRuns()
 
 
 @st.cache_data(show_spinner=False)
@@ -127,6 +137,8 @@ def controls_sidebar() -> tuple[Settings, Chosen]:
     st.sidebar.button(
         "Run again", key=AGAIN, type="primary", width="stretch", help="Train and animate this run once more."
     )
+    with st.sidebar:
+        controls.dropped_address()
     controls.write_url(settings)
     return settings, data_choice.choose(settings)
 
@@ -225,13 +237,13 @@ def run_chart(settings: Settings, chosen: Chosen, c: Claims | None, service: Tra
     problem = texts.budget_problem(settings, data.n)
     if problem is not None:
         refused = f"refused-{background['key']}-{settings.steps}"
-        status = texts.Status("error", problem).to_dict()
+        status = _coded(texts.Status("error", problem), REFUSED)
         feed.show(background, view_model.header(refused, c, background["key"], None, status=status,
                                                 captions=captions), pins)  # fmt: skip
         return
     if shown is not None and shown.settings == settings and shown.data_identity == chosen.identity and not again:
         header = view_model.header(shown.run_id, c, background["key"], shown.columns, captions=captions,
-                                   status=shown.status.to_dict(), records=shown.values)  # fmt: skip
+                                   status=_coded(shown.status, shown.code), records=shown.values)  # fmt: skip
         feed.show(background, header, pins)
         return
     _train(settings, chosen, c, service, feed, (background, captions, pins))
@@ -265,57 +277,77 @@ def _settle() -> None:
         _nap(started + SETTLE_S - time.monotonic())
 
 
-def _train(settings: Settings, chosen: Chosen, c: Claims, service: TrainingService, feed: Feed, shown: tuple) -> None:
-    data = chosen.data
+def _follow(settings: Settings, chosen: Chosen, service: TrainingService) -> Watch:
+    """The run of these settings: shared with every visitor who asks for it, unless its points are an
+    uploaded file (those stay with their visitor)."""
+    if chosen.uploaded:
+        return own(service.submit(settings, chosen.data))
+    return shared_runs().watch((chosen.identity, settings), lambda: service.submit(settings))
+
+
+def _train(
+    settings: Settings, chosen: Chosen, c: Claims, service: TrainingService, feed: Feed, shown: tuple
+) -> None:
     background, captions, pins = shown
     _settle()
-    previous: Job | None = st.session_state.get(JOB)
+    previous: Watch | None = st.session_state.get(JOB)
     if previous is not None:
-        previous.cancel()  # before the new job is submitted: the worker stops the old run first
-    job = service.submit(settings, data if chosen.uploaded else None)
-    st.session_state[JOB] = job
-    _trace("rerun", job.id, ago=time.monotonic() - st.session_state.get(RERUN_AT, time.monotonic()))
-    _trace("submitted", job.id)
+        previous.leave()  # before the new job is submitted: the worker stops the old run first
+    watch = _follow(settings, chosen, service)
+    st.session_state[JOB] = watch
+    source, run_id = watch.source, uuid.uuid4().hex
+    _trace("rerun", run_id, ago=time.monotonic() - st.session_state.get(RERUN_AT, time.monotonic()))
+    _trace("submitted" if watch.started else "replayed" if watch.replay else "followed", run_id)
     warning = texts.live_warning(c)
-    waiting = None if service.ready else "Starting TensorFlow (a few seconds, once per server)…"
-    header = view_model.header(job.id, c, background["key"], service.columns, waiting=waiting, captions=captions,
-                               warning=warning.to_dict() if warning else None)  # fmt: skip
+    waiting = None if service.ready or watch.replay else "Starting TensorFlow (a few seconds, once per server)…"
+    header = view_model.header(run_id, c, background["key"], source.columns or service.columns, waiting=waiting,
+                               captions=captions, warning=warning.to_dict() if warning else None)  # fmt: skip
     feed.show(background, header, pins)
-    _trace("mounted", job.id)
+    _trace("mounted", run_id)
     blocks: list[np.ndarray] = []
-    have, next_send, complete = 0, 0.0, False
+    have, next_send, complete, outcome = 0, 0.0, False, None
+    news_by = time.monotonic() + training.NO_NEWS_S  # every wait has an end, whatever the worker does
     try:
         while True:
             _nap(next_send - time.monotonic())
-            new, finished = job.wait(have, CHECK_S)
+            new, finished = source.wait(have, CHECK_S)
             if new:
                 have += len(new)
                 values = np.concatenate([v for _, v in new])
                 blocks.append(values)
-                feed.send(view_model.feed(job.id, new[0][0], values, job.columns))
-                _trace("fed", job.id)
+                feed.send(view_model.feed(run_id, new[0][0], values, source.columns))
+                _trace("fed", run_id)
                 next_send = time.monotonic() + 1 / FEED_FPS
+                news_by = time.monotonic() + training.NO_NEWS_S
             elif finished:
+                outcome = source.outcome
+                break
+            elif time.monotonic() > news_by:
+                outcome = training.failure(training.NO_NEWS)
                 break
         complete = True
     finally:
-        columns = job.columns or service.columns or ("loss", "w0", "w1")
+        columns = source.columns or service.columns or ("loss", "w0", "w1")
         values = np.concatenate(blocks) if blocks else np.empty((0, len(columns)), np.float32)
         values.setflags(write=False)
-        outcome = job.outcome
-        if not complete:
-            job.cancel()
-        status = _status(c, values, outcome, stopped=not complete)
-        st.session_state[RUN] = ShownRun(job.id, settings, chosen.identity, values, columns, status,
+        watch.leave()  # a job nobody follows any more stops; a finished one is kept for the next visitor
+        status, code = _status(c, values, outcome, stopped=not complete)
+        st.session_state[RUN] = ShownRun(run_id, settings, chosen.identity, values, columns, status, code,
                                          background["key"])  # fmt: skip
-    feed.send(view_model.ending(job.id, status.to_dict()))
+    feed.send(view_model.ending(run_id, _coded(status, code)))
 
 
-def _status(c: Claims, values, outcome, *, stopped: bool) -> texts.Status:
+def _status(c: Claims, values, outcome: Outcome | None, *, stopped: bool) -> tuple[texts.Status, str]:
+    """How the run ended, in words and as a code."""
     if outcome is not None and outcome.kind == "error":
-        return texts.Status("error", f"Training failed: {outcome.message}.", len(values) - 1)
+        return texts.Status("error", f"Training failed: {outcome.message}.", len(values) - 1), outcome.code
     divergence = outcome.divergence if outcome is not None else None
-    return texts.run_status(c, values, divergence, stopped=stopped)
+    return texts.run_status(c, values, divergence, stopped=stopped), STOPPED if stopped else training.DONE
+
+
+def _coded(status: texts.Status, code: str) -> dict:
+    """A status as the chart gets it: its words and, for programs, its code."""
+    return {**status.to_dict(), "code": code}
 
 
 def _labelled(pinned: list[PinnedRun], current: Settings) -> list[tuple[str, PinnedRun]]:

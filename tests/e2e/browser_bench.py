@@ -10,10 +10,11 @@ line or the loss marker changed in Plotly's own data):
   its replay state ("done"),
 - shift: how far the chart grid and the numbers table moved (px) from the first live frame to the end.
 Then `--cold` fresh servers: when the title, the controls, the first chart and the first finished run
-appear after the page is opened. And, side by side, Streamlit's own floor on this machine (`--floor`): a page
-of one slider and one component that writes the slider's value, timed from key press to painted value, alone
-and with 30 more sliders in its sidebar (this page has about as many elements). Prints medians. Not a pytest
-test (its name does not match test_*.py).
+appear after the page is opened (`--against OTHER/app.py` starts a fresh server of each app in turn, from
+its own folder, for figures side by side; `--reps 0` times only the cold starts). And, side by side,
+Streamlit's own floor on this machine (`--floor`): a page of one slider and one component that writes the
+slider's value, timed from key press to painted value, alone and with 30 more sliders in its sidebar (this
+page has about as many elements). Prints medians. Not a pytest test (its name does not match test_*.py).
 """
 
 from __future__ import annotations
@@ -202,7 +203,7 @@ def _page_time_when(page, condition_js: str) -> float:
 def cold_start(browser, app: Path) -> dict:
     """A fresh server and browser context: when do the title, the controls, the first chart and the first
     finished run appear, in ms after the page is opened?"""
-    server = harness.StreamlitServer(app=app, cwd=harness.REPO_ROOT)
+    server = harness.StreamlitServer(app=app, cwd=app.parent)
     base = server.start()
     context = browser.new_context(viewport=VIEWPORT)
     try:
@@ -224,20 +225,26 @@ def main(argv=None) -> int:
     ap.add_argument("--reps", type=int, default=5, help="measured presses per n (median reported)")
     ap.add_argument("--warmup", type=int, default=1, help="unmeasured presses first")
     ap.add_argument("--cold", type=int, default=3, help="fresh servers to time a cold start on (0: skip)")
+    ap.add_argument("--against", type=Path, help="another app.py whose cold starts alternate with this one's")
     ap.add_argument("--floor", type=int, default=1, help="1: also time Streamlit's own floor (0: skip)")
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args(argv)
 
     from playwright.sync_api import sync_playwright
 
-    rows, colds, floors = [], [], {}
+    rows, floors = [], {}
     with sync_playwright() as p:
         browser = harness.launch_chromium(p)
-        colds = [cold_start(browser, harness.APP_PATH) for _ in range(args.cold)]
-        with harness.StreamlitServer() as server:
-            for n in args.n:
-                rows.append(bench_n(browser, server.url, n, args.reps, args.warmup))
-                print(f"n={n:,} done", flush=True)
+        apps = {"this page": harness.APP_PATH, **({str(args.against): args.against.resolve()} if args.against else {})}
+        colds = {label: [] for label in apps}
+        for _ in range(args.cold):  # in turn, so a noisy machine weighs on each alike
+            for label, app in apps.items():
+                colds[label].append(cold_start(browser, app))
+        if args.reps:
+            with harness.StreamlitServer() as server:
+                for n in args.n:
+                    rows.append(bench_n(browser, server.url, n, args.reps, args.warmup))
+                    print(f"n={n:,} done", flush=True)
         if args.floor:
             floors = {extra: floor(browser, args.reps, extra) for extra in (0, 30)}
         browser.close()
@@ -258,11 +265,13 @@ def main(argv=None) -> int:
                 f"n={r['n']:,} {r['first_frame_ms'] / floors[30]:.2f}x" for r in rows if r["first_frame_ms"]
             )
             print(f"{'this page against the second':>34}: {ratios}")
-    if colds:
-        print(f"\ncold start, medians over {len(colds)} fresh servers (ms after the page is opened; range)")
+    for app, runs in colds.items():
+        if not runs:
+            continue
+        print(f"\ncold start of {app}, medians over {len(runs)} fresh servers (ms after the page is opened; range)")
         for label, key in (("title", "title_ms"), ("controls", "controls_ms"), ("first chart", "first_chart_ms"),
                            ("first run finished", "trained_ms")):  # fmt: skip
-            values = [c[key] for c in colds]
+            values = [c[key] for c in runs]
             print(f"{label:>20}: {_fmt(_median(values))}  ({_fmt(min(values))} to {_fmt(max(values))})")
     problems = [p for r in rows for p in r["problems"]]
     for msg in problems:

@@ -98,8 +98,13 @@ class BrowserElsewhere(threading.Thread):
 
     def run(self) -> None:
         while not self._stop_flag.is_set():
-            for proc in psutil.process_iter(["name"]):
-                if "chrom" not in (proc.info["name"] or "").lower():
+            # this bench's own Chromium only (Playwright's driver is our child, Chromium its): the machine's
+            # other browsers are someone else's
+            for proc in psutil.Process().children(recursive=True):
+                try:
+                    if "chrom" not in proc.name().lower():
+                        continue
+                except psutil.Error:
                     continue
                 try:
                     _set_group_nice(proc.pid, self.group_nice)
