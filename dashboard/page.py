@@ -24,8 +24,9 @@ from linreg_core.settings import Settings, format_value, knobs
 from linreg_core.theory import RunTheory
 
 from . import controls, data_choice, downloads, memory, texts, view_model
+from .chart import component as chart
+from .chart.schema import RETRY_CODES, Code
 from .data_choice import Chosen
-from .run_view import Feed, mount, plotly_chunk
 from .training import Job, TrainingService
 
 TRACE = bool(os.environ.get("GTL_TRACE"))  # benchmarks: a timeline of each run on stderr, as JSON lines
@@ -67,6 +68,7 @@ class ShownRun:
     values: np.ndarray  # rows × columns, float32, read-only
     columns: tuple[str, ...]  # the trainer's Block columns (linreg_core.trainer.COLUMNS, told by the worker)
     status: texts.Status
+    code: Code  # how it ended, for the chart (and a retry) to act on
     background: str  # the key of the background it was drawn on
 
 
@@ -82,14 +84,6 @@ class PinnedRun:
     w1: np.ndarray
 
 
-def decimated(rows: int, points: int = PIN_POINTS) -> np.ndarray:
-    """Up to `points` record indices, log-spaced with the last one always in (the chart's own log targets)."""
-    if rows <= points:
-        return np.arange(rows)
-    log = np.unique(np.rint(np.geomspace(1, rows, points)).astype(np.int64) - 1)
-    return np.union1d(log, [rows - 1])
-
-
 # ---- shared, stateless resources ---------------------------------------------------------------
 
 
@@ -103,17 +97,13 @@ def training_service() -> TrainingService:
     return TrainingService()
 
 
-@st.cache_data(show_spinner=False)
-def _plotly_chunk() -> str | None:
-    return plotly_chunk()
-
-
 # ---- sections ----------------------------------------------------------------------------------
 
 
 def controls_sidebar() -> tuple[Settings, Chosen]:
     """The sidebar: every setting, the data's own controls, the learning rate's place against the data's
     limits, Run again. Returns the settings and the points they choose."""
+    chart.pulse()
     st.session_state[PREVIOUS_RERUN_AT] = st.session_state.get(RERUN_AT, -math.inf)
     st.session_state[RERUN_AT] = time.monotonic()
     settings = controls.sidebar(
@@ -186,9 +176,11 @@ def run_chart(settings: Settings, chosen: Chosen, t: RunTheory | None, service: 
         else:
             st.info(chosen.problem or "No data.", icon=":material/upload_file:")
         return
-    mount()
-    feed = Feed()
-    background = view_model.background(t, data, chosen.points, _plotly_chunk())
+    view = chart.mount(texts.chart_words(), texts.chart_unavailable)
+    if view is None:
+        return
+    feed = chart.Feed()
+    background = view_model.background(t, data, chosen.points)
     captions = texts.captions(t, data)
     pins = view_model.pins(_labelled(st.session_state.get(PINS, []), settings))
     shown: ShownRun | None = st.session_state.get(RUN)
@@ -196,13 +188,16 @@ def run_chart(settings: Settings, chosen: Chosen, t: RunTheory | None, service: 
     problem = texts.budget_problem(settings, data.n)
     if problem is not None:
         refused = f"refused-{background['key']}-{settings.steps}"
-        status = texts.Status("error", problem).to_dict()
-        feed.show(background, view_model.header(refused, t, background["key"], None, status=status,
+        status = view_model.status_message(texts.Status("error", problem), Code.REFUSED)
+        feed.show(background, view_model.header(refused, t, data, background["key"], None, status=status,
                                                 captions=captions), pins)  # fmt: skip
         return
+    # back from a lost connection, the chart asks again for a run that was cut short
+    again = again or (view.get("retry") is not None and shown is not None and shown.code in RETRY_CODES)
     if shown is not None and shown.settings == settings and shown.data_identity == chosen.identity and not again:
-        header = view_model.header(shown.run_id, t, background["key"], shown.columns, captions=captions,
-                                   status=shown.status.to_dict(), records=shown.values)  # fmt: skip
+        status = view_model.status_message(shown.status, shown.code)
+        header = view_model.header(shown.run_id, t, data, background["key"], shown.columns, captions=captions,
+                                   status=status, records=shown.values)  # fmt: skip
         feed.show(background, header, pins)
         return
     _train(settings, chosen, t, service, feed, (background, captions, pins))
@@ -237,7 +232,7 @@ def _settle() -> None:
 
 
 def _train(
-    settings: Settings, chosen: Chosen, t: RunTheory, service: TrainingService, feed: Feed, shown: tuple
+    settings: Settings, chosen: Chosen, t: RunTheory, service: TrainingService, feed: chart.Feed, shown: tuple
 ) -> None:
     data = chosen.data
     background, captions, pins = shown
@@ -251,8 +246,9 @@ def _train(
     _trace("submitted", job.id)
     warning = texts.live_warning(t)
     waiting = None if service.ready else "Starting TensorFlow (a few seconds, once per server)…"
-    header = view_model.header(job.id, t, background["key"], service.columns, waiting=waiting, captions=captions,
-                               warning=warning.to_dict() if warning else None)  # fmt: skip
+    warned = view_model.status_message(warning, Code.FINISHED) if warning else None
+    header = view_model.header(job.id, t, data, background["key"], service.columns, waiting=waiting,
+                               captions=captions, warning=warned)  # fmt: skip
     feed.show(background, header, pins)
     _trace("mounted", job.id)
     blocks: list[np.ndarray] = []
@@ -260,6 +256,7 @@ def _train(
     try:
         while True:
             _nap(next_send - time.monotonic())
+            feed.alive()
             new, finished = job.wait(have, CHECK_S)
             if new:
                 have += len(new)
@@ -278,17 +275,18 @@ def _train(
         outcome = job.outcome
         if not complete:
             job.cancel()
-        status = _status(t, values, outcome, stopped=not complete)
-        st.session_state[RUN] = ShownRun(job.id, settings, chosen.identity, values, columns, status,
+        status, code = _status(t, values, outcome, stopped=not complete)
+        st.session_state[RUN] = ShownRun(job.id, settings, chosen.identity, values, columns, status, code,
                                          background["key"])  # fmt: skip
-    feed.send(view_model.ending(job.id, status.to_dict()))
+    feed.send(view_model.end(job.id, view_model.status_message(status, code)))
 
 
-def _status(t: RunTheory, values, outcome, *, stopped: bool) -> texts.Status:
+def _status(t: RunTheory, values, outcome, *, stopped: bool) -> tuple[texts.Status, Code]:
     if outcome is not None and outcome.kind == "error":
-        return texts.Status("error", f"Training failed: {outcome.message}.")
+        return texts.Status("error", f"Training failed: {outcome.message}."), Code.FAILED
     divergence = outcome.divergence if outcome is not None else None
-    return texts.run_status(t, values, divergence, stopped=stopped)
+    said = texts.run_status(t, values, divergence, stopped=stopped)
+    return said, Code.STOPPED if stopped else Code.FINISHED
 
 
 def _labelled(pinned: list[PinnedRun], current: Settings) -> list[tuple[str, PinnedRun]]:
@@ -323,7 +321,7 @@ def compare(settings: Settings, chosen: Chosen) -> None:
 
 def _pin() -> None:
     shown: ShownRun = st.session_state[RUN]
-    idx = decimated(len(shown.values))
+    idx = np.array(view_model.log_steps(len(shown.values), PIN_POINTS), dtype=np.int64)
     col = {name: shown.values[idx, i] for i, name in enumerate(shown.columns)}
     pin = PinnedRun(shown.settings, shown.background, idx.astype(np.float32), col["loss"], col["w0"], col["w1"])
     st.session_state[PINS] = [*st.session_state.get(PINS, []), pin][-MAX_PINS:]

@@ -1,12 +1,12 @@
-"""What the run chart (run_view.js) is sent: plain, JSON-ready dicts built from engine values.
+"""What the run chart (dashboard/chart) is sent: plain, JSON-ready dicts built from engine values, in the
+shapes dashboard/chart/schema.py declares.
 
-Two kinds of message, both tagged with the run's identity (a random id per run, never a counter):
-- the *header* mounts or updates the chart: the points, the reference lines, the axes, the run's length
-  and, when the run already finished (a rerun that does not retrain), every record and how it ended;
-- a *feed* carries the next block of records while the run trains, or, last, how it ended.
-The chart draws a feed only into the run whose header it shows, so nothing from another run is painted.
-Arrays travel as base64 float32 (the trainer's own precision: nothing is lost, and a 10,001-step run is
-~270 KB instead of ~700 KB of JSON text).
+A data set's *background* (points, reference lines, landscape, axes) is drawn once; a run's *header* says
+what it is drawn on, its length, its legends and, when it already finished, every record and how it ended;
+*feed* blocks carry its records while it trains and an *end* says how it ended. Runs are tagged with their
+identity (a random id per run, never a counter), and the chart draws a block only into the run whose header
+it shows. Arrays travel as base64 float32 (the trainer's own precision: nothing is lost, and a 10,001-step
+run is ~270 KB instead of ~700 KB of JSON text).
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ from linreg_core.analysis import Analysis, landscape_grid
 from linreg_core.analysis import landscape as loss_landscape
 from linreg_core.data import Dataset
 from linreg_core.theory import RunTheory
+
+from . import texts
+from .chart import schema
 
 MAX_SAMPLE = 5000  # points drawn; training always uses every point
 SAMPLE_SEED = 0
@@ -86,6 +89,35 @@ def _padded(lo: float, hi: float) -> tuple[float, float]:
     return lo - 0.08 * span, hi + 0.08 * span
 
 
+def log_steps(total: int, count: int) -> list[int]:
+    """Up to `count` of the indices 0 … total-1, log-spaced so a run's fast early steps show, with the first
+    and the last always in; spare slots (where log spacing repeats an early index) go to evenly spaced later
+    ones. The one place the chart's steps are chosen: the live frames, the curves, the scrubber, the pins."""
+    if total <= 0 or count <= 0:
+        return []
+    if total <= count:
+        return list(range(total))
+    if count == 1:
+        return [total - 1]
+    k = np.arange(count)
+    chosen = set((np.rint(np.exp(np.log(total) * k / (count - 1))) - 1).astype(np.int64).tolist())
+    for even in np.rint((total - 1) * k / (count - 1)).astype(np.int64).tolist():
+        if len(chosen) >= count:
+            break
+        chosen.add(even)
+    return sorted(chosen)
+
+
+LIVE_FRAMES = 45  # the live chart's first steps to show, log-spaced: a short run still animates
+CURVE_POINTS = 800  # points per drawn curve
+SCRUB_POSITIONS = 1000  # stops of the scrubber
+
+
+def steps(total: int) -> dict[str, list[int]]:
+    return {"live": log_steps(total, LIVE_FRAMES), "curve": log_steps(total, CURVE_POINTS),
+            "scrub": log_steps(total, SCRUB_POSITIONS)}  # fmt: skip
+
+
 def records_payload(values: np.ndarray, first: int = 0) -> dict[str, Any]:
     return {"first": int(first), "rows": int(len(values)), "values": encode(values)}
 
@@ -101,10 +133,16 @@ def landscape(t: RunTheory) -> dict[str, Any]:
     gap = loss_landscape(t.train, w0_grid, w1_grid) - t.train.loss_star
     floor = max(abs(t.train.loss_star), 1.0) * 1e-9  # the grid's own rounding at the optimum
     return {"w0": [float(w0_grid[0]), float(w0_grid[-1])], "w1": [float(w1_grid[0]), float(w1_grid[-1])],
-            "size": LANDSCAPE_SIZE, "log_gap": encode(np.log10(np.maximum(gap, floor)))}  # fmt: skip
+            "size": LANDSCAPE_SIZE, "log_gap": encode(np.log10(np.maximum(gap, floor))),
+            "titles": list(texts.LANDSCAPE_AXES)}  # fmt: skip
 
 
-def background(t: RunTheory, data: Dataset, points: Drawn | None = None, plotly: str | None = None) -> dict[str, Any]:
+def truth(data: Dataset) -> list[float] | None:
+    """The line that made the points, when one did (the generator's): drawn, and named in the legends."""
+    return [data.true_w0, data.true_w1] if data.generated else None
+
+
+def background(t: RunTheory, data: Dataset, points: Drawn | None = None) -> dict[str, Any]:
     """What the chart draws once per data set and axes: the points, the reference lines, the landscape and
     the ranges, with the optimum of the points the run trains on (a hold-out taken out), in x's own units.
 
@@ -116,28 +154,47 @@ def background(t: RunTheory, data: Dataset, points: Drawn | None = None, plotly:
     points = points if points is not None else drawn(data)
     x_range, y_range = fit_ranges(data, points, analysis, init)
     message: dict[str, Any] = {
-        "kind": "background",
+        "kind": schema.Kind.BACKGROUND,
         "total": settings.steps + 1,
         "points": {"x": encode(points.x), "y": encode(points.y), "shown": int(points.x.size), "n": data.n},
         "labels": [data.x_label, data.y_label],
         "x_range": x_range,
         "y_range": y_range,
-        "true": [data.true_w0, data.true_w1] if data.generated else None,
+        "true": truth(data),
         "optimum": [analysis.w0_star, analysis.w1_star],
         "loss_star": analysis.loss_star,
         "init": list(init),
         "start_loss": t.start_loss(),  # exact from the moments: no pass over the points
         "landscape": landscape(t),
         "held_out": t.prepared.test is not None,
-        "plotly": plotly,
     }
     message["key"] = hashlib.sha1(json.dumps(message, sort_keys=True).encode()).hexdigest()[:16]
     return message
 
 
+def legends(t: RunTheory, data: Dataset) -> dict[str, list[dict[str, str]]]:
+    """Per panel, one entry for each thing drawn there and for nothing else: a true line only when the data
+    has one, theory only when it predicts this run's curve, a held-out loss only with a hold-out."""
+    drawn_in = {
+        "fit": ["data", "true_line" if truth(data) else None, "least_squares", "current_fit"],
+        "landscape": ["path", "start", "optimum"],
+        "loss": ["loss", "least_squares_loss", "held_out_loss" if t.prepared.test is not None else None],
+        "gap": ["run", "theory" if t.predicted_gap() is not None else None],
+        "weights": ["w0", "w1", "true_weights" if truth(data) else None, "least_squares_weights"],
+    }
+    return {panel: [{"key": key, "label": texts.CHART_LEGEND[key]} for key in keys if key]
+            for panel, keys in drawn_in.items()}  # fmt: skip
+
+
+def status_message(said: texts.Status, code: schema.Code) -> dict[str, str]:
+    """A run's state as the chart gets it: the sentence for people, the code for the chart to act on."""
+    return {**said.to_dict(), "code": code.value}
+
+
 def header(
     run_id: str,
     t: RunTheory,
+    data: Dataset,
     background_key: str,
     columns: Sequence[str] | None,
     *,
@@ -151,20 +208,24 @@ def header(
     gap (when it can), and, when it is over, every record (rows × len(columns)) and how it ended. `columns`
     may be unknown while the worker starts (each feed names them too)."""
     settings = t.settings
+    total = settings.steps + 1
+    at = steps(total)
     predicted = t.predicted_gap()
+    if predicted is not None:
+        # a diverging rate's prediction overflows: clipped where no axis reaches, so the chart stays finite
+        predicted = np.clip(np.nan_to_num(predicted[at["curve"]], nan=0.0, posinf=1e30), 0.0, 1e30)
     message: dict[str, Any] = {
-        "kind": "header",
+        "kind": schema.Kind.HEADER,
         "run": run_id,
         "background": background_key,
-        "total": settings.steps + 1,
+        "total": total,
         "columns": list(columns) if columns else None,
         "lr": settings.lr,
         "bound": t.bound.lr,  # the run's largest stable rate, None when none is known
-        # a diverging rate's prediction overflows: clipped where no axis reaches, so the chart stays finite
-        "predicted": encode(np.clip(np.nan_to_num(predicted, nan=0.0, posinf=1e30), 0.0, 1e30))
-        if predicted is not None
-        else None,
+        "predicted": encode(predicted) if predicted is not None else None,
+        "steps": at,
         "captions": captions or {},
+        "legends": legends(t, data),
         "status": status,
         "waiting": waiting,
         "warning": warning,
@@ -176,7 +237,7 @@ def header(
 
 def pins(pinned: Sequence[tuple[str, Any]]) -> dict[str, Any]:
     """The runs a visitor pinned for comparison, (label, run) pairs: their background and decimated curves."""
-    return {"kind": "pins", "pins": [
+    return {"kind": schema.Kind.PINS, "pins": [
         {"label": label, "background": p.background, "steps": encode(p.steps), "loss": encode(p.loss),
          "w0": encode(p.w0), "w1": encode(p.w1)} for label, p in pinned
     ]}  # fmt: skip
@@ -184,9 +245,9 @@ def pins(pinned: Sequence[tuple[str, Any]]) -> dict[str, Any]:
 
 def feed(run_id: str, first: int, values: np.ndarray, columns: Sequence[str]) -> dict[str, Any]:
     """The next block of a training run's records."""
-    return {"kind": "feed", "run": run_id, "columns": list(columns), **records_payload(values, first)}
+    return {"kind": schema.Kind.FEED, "run": run_id, "columns": list(columns), **records_payload(values, first)}
 
 
-def ending(run_id: str, status: dict) -> dict[str, Any]:
-    """The last feed of a run: how it ended. The chart replays from here on."""
-    return {"kind": "feed", "run": run_id, "done": True, "status": status}
+def end(run_id: str, status: dict) -> dict[str, Any]:
+    """The last message of a training run: how it ended. The chart replays from here on."""
+    return {"kind": schema.Kind.END, "run": run_id, "status": status}
