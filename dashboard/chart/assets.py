@@ -68,9 +68,10 @@ def bundle() -> Bundle:
     return Bundle(files, digest.hexdigest()[:16])
 
 
-def publish(static_dir: Path = STATIC_DIR) -> Bundle:
-    """Make sure the chart's folder is in `static_dir` (cheap when it is: one stat); raise Unpublished if it
-    cannot be written there."""
+def publish(static_dir: Path | None = None) -> Bundle:
+    """Make sure the chart's folder is in `static_dir` (STATIC_DIR by default; cheap when it is there: one
+    stat); raise Unpublished if it cannot be written there."""
+    static_dir = STATIC_DIR if static_dir is None else static_dir
     b = bundle()
     target = static_dir / b.folder
     if target.is_dir():

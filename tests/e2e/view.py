@@ -15,13 +15,14 @@ VIEW = ".gtl-view"
 RUN_MS = 120_000
 
 
-def chart_module() -> str:
+def chart_module(base: str = "document.baseURI") -> str:
     """A JS expression for the chart's entry module as the page loaded it (the one instance the page's own
-    loaders share): `await` it in page.evaluate to read its `timeline`, or to mount a view of one's own."""
+    loaders share): `await` it in page.evaluate to read its `timeline`, or to mount a view of one's own.
+    `base`: a JS expression for the app's address (the page's own, on the app's page)."""
     from dashboard.chart import assets
 
     entry = assets.bundle().url + assets.ENTRY
-    return f"import(new URL({entry!r}, document.baseURI).href)"
+    return f"import(new URL({entry!r}, {base}).href)"
 
 
 def timeline(page) -> list:
