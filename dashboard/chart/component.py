@@ -67,9 +67,27 @@ def payload(message: dict) -> bytes:
     return json.dumps(message, separators=(",", ":")).encode()
 
 
+def _problem() -> str | None:
+    """Why the chart's files cannot reach the browser, or None when they can. They are published here, before
+    any loader is sent: a browser that imports the chart's module before it is there would keep that failure
+    for the life of the tab."""
+    if not st.get_option("server.enableStaticServing"):
+        return STATIC_SERVING_OFF
+    try:
+        assets.publish()
+    except assets.Unpublished as e:
+        return str(e)
+    return None
+
+
+STATIC_SERVING_OFF = "static serving is off"
+
+
 def pulse() -> None:
     """At the top of every script run: the chart hears that the page is working for this visitor (a rerun
     that takes a while to reach the chart is not a stopped run)."""
+    if _problem() is not None:
+        return  # the chart is not shown either (mount says why)
     beat = st.session_state.get(BEATS, 0) + 1
     st.session_state[BEATS] = beat
     with st.container(key=PULSE_KEY):
@@ -80,13 +98,9 @@ def mount(words: dict[str, str], unavailable) -> dict | None:
     """Place the chart, with the sentences it fills in; its result holds `retry`, set for one rerun when the
     chart, back from a lost connection, asks for its cut-short run again. None when the chart cannot be
     shown here: `unavailable(reason)` gives the sentence then shown instead."""
-    if not st.get_option("server.enableStaticServing"):
-        st.error(unavailable(None), icon=":material/error:")
-        return None
-    try:
-        assets.publish()
-    except assets.Unpublished as e:
-        st.error(unavailable(str(e)), icon=":material/error:")
+    problem = _problem()
+    if problem is not None:
+        st.error(unavailable(None if problem == STATIC_SERVING_OFF else problem), icon=":material/error:")
         return None
     message = {"kind": schema.Kind.VIEW, "words": words}
     return _view(data=payload(message), key=KEY, on_retry_change=_rerun_only)
