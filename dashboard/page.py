@@ -211,7 +211,8 @@ def _trace(event: str, run: str, ago: float = 0.0) -> None:
 
 def _checkpoint() -> None:
     """A yield point: Streamlit raises a visitor's pending rerun or stop here (it does so whenever the script
-    touches session state or sends an element), so waiting for the worker never delays a new input."""
+    touches session state or sends an element), so waiting for the worker never delays a new input. No
+    documented API does this; tests/e2e/test_streamlit_assumptions.py fails if a Streamlit release changes it."""
     _ = RUN in st.session_state
 
 
