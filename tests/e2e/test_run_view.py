@@ -10,6 +10,7 @@ from view import (
     engine,
     press,
     read,
+    timeline,
     trace,
     wait_done,
     wait_live,
@@ -293,22 +294,34 @@ def test_edge_runs_read_cleanly(page, streamlit_server, query, settings, expect)
     screenshot(page, f"edge{query.replace('?', '-').replace('=', '-')}")
 
 
-def test_keys_pressed_during_runs_interrupt_them_and_the_last_setting_wins(app_page):
-    page = app_page
+def test_keys_pressed_during_runs_interrupt_them_and_the_last_setting_wins(page, streamlit_server):
+    """Each key comes while the run the last one started is training: that run is cut short (the chart never
+    hears it end), the next one starts, and the last setting's run is the one shown, whole."""
+    page.goto(f"{streamlit_server}/?n=100000&steps=10000")  # runs of a second or more: time to press mid-run
+    shown = wait_done(page)["run"]
     thumb = page.locator(".st-key-lr").get_by_role("slider").first
     thumb.focus()
-    states = []
+    states, cut = [], []
     for i in range(3):
         if i:
-            page.wait_for_timeout(300)  # into the run the last press started
+            shown = wait_live(page, other_than=shown)["run"]  # the run the last press started, drawing
+            page.wait_for_timeout(300)  # into it
             states.append(page.get_by_test_id("stApp").get_attribute("data-test-script-state"))
+            cut.append(shown)
         page.keyboard.press("ArrowRight")
     wait_for_idle(page, RUN_MS)
-    view = wait_done(page)
-    lr = LR_STOPS[LR_STOPS.index(0.02) + 3]
-    _, _, values, _ = engine(Settings(lr=lr))
-    assert_shows_step(view, values, 1000)
-    assert_background_is(view, Settings(lr=lr))
+    view = wait_done(page, other_than=shown)
+    assert states == ["running", "running"]  # each press came during a run
+    heard = timeline(page)
+    for run in cut:
+        assert [e for e in heard if e[1] == "header" and e[2] == run] and not [
+            e for e in heard if e[1] == "end" and e[2] == run
+        ]
+    assert [e for e in heard if e[1] == "end" and e[2] == view["run"]]
+    settings = Settings(n=100_000, steps=10_000, lr=LR_STOPS[LR_STOPS.index(0.02) + 3])
+    _, _, values, _ = engine(settings)
+    assert_shows_step(view, values, 10_000)
+    assert_background_is(view, settings)
     assert page.get_by_test_id("stException").count() == 0 and not page.console_errors
 
 
