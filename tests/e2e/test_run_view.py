@@ -335,3 +335,41 @@ def test_a_million_points_train_in_full_and_draw_a_sample(page, streamlit_server
     assert_background_is(view, settings)
     assert "5,000 of the 1,000,000 points" in page.locator(".gtl-note").inner_text()
     screenshot(page, "million-points")
+
+
+# Each animation frame, the chart's step, state and status line when any of them changed.
+STATUS_LOG_JS = """
+(() => {
+  const log = (window.statusLog = []);
+  let last = '';
+  const frame = () => {
+    const r = document.querySelector('.gtl-view');
+    if (r) {
+      const entry = [r.dataset.run, r.dataset.step, r.dataset.state, r.querySelector('.gtl-status').textContent];
+      const key = JSON.stringify(entry);
+      if (key !== last) { last = key; log.push(entry); }
+    }
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+})();
+"""
+
+
+def test_the_status_says_what_is_known_while_the_run_animates_and_the_verdict_comes_with_its_last_frame(
+    page, streamlit_server
+):
+    """A short run trains in a blink and animates for a second or two: meanwhile the status says it trained
+    and which step is playing, never how it ends; the verdict arrives with the last frame."""
+    page.add_init_script(STATUS_LOG_JS)
+    page.goto(streamlit_server)
+    view = wait_done(page)
+    log = [e for e in page.evaluate("() => window.statusLog") if e[0] == view["run"] and e[1] not in ("", "start")]
+    playing = [e for e in log if e[3].startswith("Trained ")]
+    assert playing, log  # the run was over before its animation was
+    for _, step, state, status in log:
+        if step != "1000":
+            assert state == "live" and not status.startswith("Converged"), (step, state, status)
+        if status.startswith("Trained "):
+            assert status == f"Trained 1,001 updates; playing step {int(step):,}.", (step, status)
+    assert log[-1][1:3] == ["1000", "done"] and log[-1][3] == view["status"] and view["status"].startswith("Converged")
