@@ -121,3 +121,58 @@ def test_a_run_is_drawn_right_whatever_order_its_messages_arrive_in(page, stream
     path = trace(view, "landscape", "path")
     assert len(path["x"]) > 1 and path["x"][-1] == pytest.approx(float(values[-1, 1]), rel=1e-6)
     assert page.evaluate("() => window.retries") == []  # a finished run is never asked for again
+
+
+def test_the_landscape_draws_in_the_coordinates_its_message_names(page, streamlit_server):
+    """With standardised x the bowl comes in the trained coordinates: the background names the map from x's
+    own units, (w0, w1) -> (w0·scale, w1 + w0·shift), and its axis titles. The path, the point shown, the
+    start, the optimum and pinned paths are all drawn through it; the records themselves stay in x's units."""
+    import numpy as np
+
+    from dashboard.view_model import encode
+
+    settings = Settings(steps=100, lr=0.1)
+    sent = [m for m in sent_messages(settings) if m["kind"] != "alive"]
+    view_message, *rest = sent
+    background = next(m for m in rest if m["kind"] == "background")
+    shift, scale = 1.5, 0.5
+    titles = ["a: slope per spread of x", "b <i>intercept</i> at the mean"]
+    background["landscape"].update(shift=shift, scale=scale, titles=titles)
+    _, _, values, _ = engine(settings)
+    steps = np.array([0, 3, 50, 100])
+    columns = {"loss": encode(values[steps, 0]), "w0": encode(values[steps, 1]), "w1": encode(values[steps, 2])}
+    pin = {"label": "#1 lr 0.1", "background": background["key"], "steps": encode(steps), **columns}
+    messages = [background if m["kind"] == "background" else m for m in rest if m["kind"] != "pins"]
+    messages.insert(0, {"kind": "pins", "pins": [pin]})
+    page.goto(f"{streamlit_server}/{assets.bundle().url}{assets.PROBE}")
+    css = (assets.HERE / "chart.css").read_text()
+    page.evaluate(MOUNT_JS % chart_module("location.origin + '/'"), {"words": view_message["words"], "css": css})
+    page.evaluate("(messages) => window.send(messages)", messages)
+    page.wait_for_function("() => document.querySelector('.gtl-view').dataset.state === 'done'", timeout=60_000)
+    view = read(page)
+
+    def drawn(w0, w1):
+        w0, w1 = np.asarray(w0, np.float64), np.asarray(w1, np.float64)
+        return w0 * scale, w1 + w0 * shift
+
+    init, optimum = background["init"], background["optimum"]
+    path = trace(view, "landscape", "path")
+    x, y = drawn([init[0], *values[:, 1]], [init[1], *values[:, 2]])
+    curve = [0, *(np.array(next(m for m in rest if m["kind"] == "header")["steps"]["curve"]) + 1)]
+    np.testing.assert_allclose(path["x"], x[curve], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(path["y"], y[curve], rtol=1e-6, atol=1e-9)
+    shown = trace(view, "landscape", "shown step")
+    np.testing.assert_allclose([shown["x"][0], shown["y"][0]], drawn(values[-1, 1], values[-1, 2]), rtol=1e-6)
+    for name, (w0, w1) in (("start", init), ("optimum", optimum)):
+        marker = trace(view, "landscape", name)
+        np.testing.assert_allclose([marker["x"][0], marker["y"][0]], drawn(w0, w1), rtol=1e-9)
+    pinned = trace(view, "landscape", "pinned path #1")
+    x, y = drawn([init[0], *values[steps, 1]], [init[1], *values[steps, 2]])
+    np.testing.assert_allclose(pinned["x"], x, rtol=1e-6)
+    np.testing.assert_allclose(pinned["y"], y, rtol=1e-6)
+    axis_titles = page.evaluate(
+        "() => Array.from(document.querySelectorAll('.gtl-panel-landscape .g-xtitle, .gtl-panel-landscape .g-ytitle'),"
+        " (t) => t.textContent)"
+    )
+    assert axis_titles == titles
+    assert_shows_step(view, values, 100)  # the other panels, the title and the table stay in x's own units
