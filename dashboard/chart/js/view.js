@@ -8,14 +8,14 @@ import { build } from "./skeleton.js";
 import { FrameClock, nextLive, playPosition } from "./clock.js";
 import { drawLegend, PIN_COLORS } from "./legend.js";
 import { layout } from "./layers.js";
-import { fill, fmt, gapText, logRange, MIN_LOG, padded } from "./numbers.js";
+import { fill, fmt, logRange, MIN_LOG } from "./numbers.js";
 import { ORDER, PANELS, pinSeries } from "./panels.js";
 import { loadPlotly } from "./plotly.js";
 import { forgetOtherRuns, run, state } from "./store.js";
 import { colors, readTheme } from "./theme.js";
 import { note } from "./timeline.js";
 import { Watchdog } from "./watch.js";
-import { tableRow, el } from "./dom.js";
+import { drawStatus, drawText, widerAxes } from "./readout.js";
 import { KIND } from "./schema.js";
 
 const MAX_PINS = PIN_COLORS.length;
@@ -358,7 +358,7 @@ export class RunView {
       if (s.rows > 0 && ghost[ghost.length - 1] !== s.rows - 1) ghost.push(s.rows - 1);
       frame.ghost = ghost;
       this.ghostRows = s.rows;
-      wide = this.widenAxes(s.at("loss", ghost), s.at("w0", ghost).concat(s.at("w1", ghost)));
+      wide = widerAxes(this, s.at("loss", ghost), s.at("w0", ghost).concat(s.at("w1", ghost)));
     }
     // an axis that no longer holds a curve (a diverging run) is widened first, then the curve drawn
     for (const name of ORDER) {
@@ -393,77 +393,12 @@ export class RunView {
     }
   }
 
-  // Wider y ranges for the panels whose values no longer fit (absent where nothing changes).
-  widenAxes(losses, weights) {
-    const h = this.header;
-    const c = this.c;
-    const wide = {};
-    if (losses.length) {
-      const lo = Math.min(h.loss_star, ...losses);
-      const hi = Math.max(h.start_loss, ...losses);
-      if (!covers(this.ranges.loss, lo, hi, this.logY)) wide.loss = c.lossRange(lo, hi);
-      const most = hi - h.loss_star;
-      if (Math.log10(Math.max(most, MIN_LOG)) > this.ranges.gap[1]) wide.gap = logRange(c.gapFloor, most);
-    }
-    if (weights.length) {
-      const lo = Math.min(...weights);
-      const hi = Math.max(...weights);
-      const [a, b] = this.ranges.weights;
-      if (lo < a || hi > b) wide.weights = padded(Math.min(lo, a), Math.max(hi, b));
-    }
-    return wide;
-  }
-
   drawText(i, w0, w1) {
-    const h = this.header;
-    const last = h.total - 1;
-    const loss = i >= 0 ? this.store.get("loss", i) : h.start_loss;
-    const numbers = { step: fmt.int(i), last: fmt.int(last), loss: fmt.loss(loss), w0: fmt.w(w0), w1: fmt.w(w1) };
-    const title = i < 0 ? this.words.title_start : last > 0 ? this.words.title : this.words.title_one;
-    this.title.textContent = fill(title, numbers);
-    const truth = (k) => (h.true ? fmt.w(h.true[k]) : "—");
-    const rows = [
-      ["w0", fmt.w(w0), truth(0), fmt.w(h.optimum[0]), gapText(w0, h.optimum[0])],
-      ["w1", fmt.w(w1), truth(1), fmt.w(h.optimum[1]), gapText(w1, h.optimum[1])],
-      ["loss", fmt.long(loss), "—", fmt.long(h.loss_star), gapText(loss, h.loss_star)],
-    ];
-    const head = ["", i >= 0 ? `step ${fmt.int(i)}` : "start", "true", "least squares", "gap"];
-    this.numbers.replaceChildren(
-      el("thead", {}, el("tr", {}, ...head.map((cell) => el("th", { scope: "col", text: cell })))),
-      el("tbody", {}, ...rows.map((r) => tableRow(r[0], r))),
-    );
-    this.scrubber.describe(i, this.last());
+    drawText(this, i, w0, w1);
   }
 
-  // The status line: how the run ended once its last frame is shown; before that, what is known.
   drawStatus() {
-    const h = this.header;
-    const s = this.store;
-    if (!h || !s || this.failed) return;
-    const w = this.words;
-    const last = this.last();
-    const numbers = { done: fmt.int(s.rows), total: fmt.int(h.total), step: fmt.int(Math.max(this.shown, 0)), last: fmt.int(h.total - 1) };
-    let kind = "info";
-    let text;
-    if (s.done && s.status && this.mode === "live" && last >= 0 && this.shown < last) {
-      text = fill(w.playing, numbers); // the verdict comes with the last frame
-    } else if (s.done && s.status) {
-      ({ kind, text } = s.status);
-    } else if (this.interrupted) {
-      kind = "warning";
-      text = fill(w[this.interrupted], { ...numbers, step: fmt.int(Math.max(s.rows - 1, 0)) });
-    } else if (h.warning) {
-      ({ kind, text } = h.warning);
-    } else if (s.rows === 0 && h.waiting) {
-      text = h.waiting;
-    } else {
-      text = fill(w.training, numbers);
-    }
-    if (this.status.textContent !== text) this.status.textContent = text;
-    this.status.dataset.kind = kind;
-    this.root.dataset.state = this.interrupted && !s.done ? "stopped" : this.mode;
-    this.play.disabled = s.rows === 0;
-    this.scrubber.enable(s.rows > 0);
+    drawStatus(this);
   }
 
   fail(error) {
@@ -471,9 +406,4 @@ export class RunView {
     this.status.textContent = fill(this.words.no_plotly, { error: error && error.message ? error.message : String(error) });
     this.status.dataset.kind = "error";
   }
-}
-
-function covers(range, lo, hi, log) {
-  if (log) return Math.log10(Math.max(lo, MIN_LOG)) >= range[0] && Math.log10(Math.max(hi, MIN_LOG)) <= range[1];
-  return lo >= range[0] && hi <= range[1];
 }
