@@ -247,9 +247,8 @@ def _train(
     _trace("submitted", job.id)
     warning = texts.live_warning(t)
     waiting = None if service.ready else "Starting TensorFlow (a few seconds, once per server)…"
-    warned = view_model.status_message(warning, Code.FINISHED) if warning else None
     header = view_model.header(job.id, t, data, background["key"], service.columns, waiting=waiting,
-                               captions=captions, warning=warned)  # fmt: skip
+                               captions=captions, warning=warning.to_dict() if warning else None)  # fmt: skip
     feed.show(background, header, pins)
     _trace("mounted", job.id)
     blocks: list[np.ndarray] = []

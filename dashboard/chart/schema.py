@@ -48,10 +48,13 @@ RETRY_EVERY_S = 1.0
 RETRY_FOR_S = 60.0
 
 
-class Status(TypedDict):
+class Said(TypedDict):
     kind: str  # "success", "info", "warning" or "error": the colour of the status line
     text: str  # the sentence shown
-    code: str  # a Code
+
+
+class Status(Said):
+    code: str  # a Code: how the run stands, for the chart to act on
 
 
 class LegendEntry(TypedDict):
@@ -126,7 +129,7 @@ class Header(TypedDict):
     legends: dict[str, list[LegendEntry]]  # panel -> one entry per thing drawn there, nothing else
     status: Status | None  # how it ended, when it already has (a finished run shown again, a refused one)
     waiting: str | None  # said before its first block (the worker is starting)
-    warning: Status | None  # said while it trains (a rate past the stability bound)
+    warning: Said | None  # said while it trains (a rate past the stability bound)
     records: NotRequired[Records]  # every record, when it already ended
 
 
