@@ -176,3 +176,32 @@ def test_the_landscape_draws_in_the_coordinates_its_message_names(page, streamli
     )
     assert axis_titles == titles
     assert_shows_step(view, values, 100)  # the other panels, the title and the table stay in x's own units
+
+
+def test_the_status_shows_before_plotly_arrives_and_says_so_when_it_cannot(browser, streamlit_server):
+    """Plotly is the largest file: the chart says what it knows while it loads, and a Plotly that does not
+    load gets one plain sentence, not an empty chart."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        held = []
+        page.route("**/plotly.min.js", lambda route: held.append(route))  # held until the test lets it go
+        page.goto(streamlit_server)
+        page.wait_for_function("() => { const s = document.querySelector('.gtl-status'); return s && s.textContent; }")
+        assert held and page.evaluate("() => !document.querySelector('.gtl-plot')._fullLayout")
+        status = page.locator(".gtl-status").inner_text()
+        assert status.startswith(("Training", "Starting TensorFlow", "Trained", "Converged")), status
+        held[0].continue_()
+        wait_done(page)
+    finally:
+        context.close()
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.route("**/plotly.min.js", lambda route: route.abort())
+        page.goto(streamlit_server)
+        page.wait_for_function("() => (document.querySelector('.gtl-status') || {dataset: {}}).dataset.kind == 'error'")
+        status = page.locator(".gtl-status").inner_text()
+        assert status.startswith("The chart could not load Plotly (") and status.endswith("Reload the page."), status
+    finally:
+        context.close()

@@ -137,7 +137,8 @@ export class RunView {
 
   tick(now) {
     this.raf = 0;
-    if (!this.header || !this.plotly) return; // drawn once both are here (pins may arrive first)
+    if (!this.header) return; // nothing to draw before a run's header (pins may arrive first)
+    if (!this.plotly) return this.drawStatus(); // the words at once; the plots once Plotly has loaded
     if (!this.backgroundDrawn) this.drawBackground();
     else if (this.toDraw.length) this.drawPanel(this.toDraw.shift());
     else if (this.axesToReset) this.resetAxes();
