@@ -252,8 +252,9 @@ def main(argv=None) -> int:
     floors = {}
     with sync_playwright() as p, contextlib.ExitStack() as stack:
         browser = harness.launch_chromium(p)
-        for _ in range(args.cold):
-            for label, root in roots.items():
+        for rep in range(args.cold):
+            turns = list(roots.items())
+            for label, root in turns if rep % 2 == 0 else reversed(turns):  # neither always goes first
                 colds[label].append(cold_start(browser, root))
         servers = {label: stack.enter_context(harness.StreamlitServer(app=root / "app.py", cwd=root)).url
                    for label, root in roots.items()}  # fmt: skip
