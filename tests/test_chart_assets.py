@@ -20,8 +20,9 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 def test_publishing_writes_every_file_of_the_bundle_once(tmp_path):
     b = assets.publish(tmp_path)
     folder = tmp_path / b.folder
-    assert {p.name for p in folder.iterdir()} == set(b.files)
-    for name, content in b.files.items():
+    published = b.published()
+    assert {p.name for p in folder.iterdir()} == set(published)
+    for name, content in published.items():
         assert (folder / name).read_bytes() == content, name
     assert b.url == f"app/static/{b.folder}/" and b.folder.startswith(assets.FOLDER_PREFIX)
     stamp = (folder / "main.js").stat().st_mtime_ns
