@@ -4,6 +4,7 @@ reruns it with the blog's loop. Files are built only when their button is presse
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,12 @@ def trajectory_table(values: np.ndarray, columns: tuple[str, ...]) -> dict[str, 
     return {"step": np.arange(len(values)), **table}
 
 
+def plotly_text(text: str) -> str:
+    """Plotly reads a subset of HTML in titles, names and hover text (links, bold, styled spans): every
+    string the figure gets is escaped, so a column name from a file is shown as written."""
+    return html.escape(str(text), quote=False)
+
+
 def figure(settings: Settings, data: Dataset, analysis: Analysis, values: np.ndarray, columns) -> go.Figure:
     """The finished run as one standalone figure: the data with the final fit, the loss, the weights."""
     fig = make_subplots(rows=1, cols=3, subplot_titles=("Data and final fit", "Loss", "Weights"))
@@ -43,8 +50,10 @@ def figure(settings: Settings, data: Dataset, analysis: Analysis, values: np.nda
         fig.add_scatter(x=steps, y=col["w0"], name="w0", row=1, col=3)
         fig.add_scatter(x=steps, y=col["w1"], name="w1", row=1, col=3)
     fig.update_yaxes(type="log", row=1, col=2)
+    fig.update_xaxes(title_text=plotly_text(data.x_label), row=1, col=1)
+    fig.update_yaxes(title_text=plotly_text(data.y_label), row=1, col=1)
     fig.update_layout(
-        title=f"GradientTape Lab: python -m linreg_core {' '.join(settings.cli_args())}".rstrip(),
+        title=plotly_text(f"GradientTape Lab: python -m linreg_core {' '.join(settings.cli_args())}".rstrip()),
         height=450, template="plotly_white",
     )  # fmt: skip
     return fig

@@ -27,8 +27,9 @@ from linreg_core.prepare import held_out_count
 from linreg_core.settings import BATCH_STOPS, Settings, format_value, knobs
 
 from . import controls, data_choice, downloads, memory, service, texts, training, view_model
+from .chart import component as chart
+from .chart.schema import Code
 from .data_choice import Chosen
-from .run_view import Feed, mount, plotly_chunk
 from .shared_runs import SharedRuns, Watch, own
 from .training import Outcome, TrainingService
 
@@ -38,8 +39,6 @@ PINS = "pinned-runs"
 MAX_PINS = 5
 PIN_POINTS = 400  # points of a pinned run's curves: log-spaced, so its fast start keeps its shape
 JOB = "training-job"
-# Status codes besides a job's own (training.DONE and the failures): for programs, never shown
-STOPPED, REFUSED = "stopped", "over-budget"
 AGAIN = "run-again"
 CLAIMS = "run-claims"  # (settings and points, their Claims): computed once per rerun
 # At most this many carriers a second. Each is a Streamlit element: the browser spends ~10 ms of its main
@@ -74,7 +73,8 @@ class ShownRun:
     values: np.ndarray  # rows × columns, float32, read-only
     columns: tuple[str, ...]  # the trainer's Block columns (linreg_core.trainer.COLUMNS, told by the worker)
     status: texts.Status
-    code: str  # how it ended, for programs (training.DONE, STOPPED or a failure's code)
+    code: Code  # how it ended, for the chart (and a retry) to act on
+    cause: str | None  # why a failed run failed (training's codes), else None
     background: str  # the key of the background it was drawn on
 
 
@@ -88,14 +88,6 @@ class PinnedRun:
     loss: np.ndarray
     w0: np.ndarray
     w1: np.ndarray
-
-
-def decimated(rows: int, points: int = PIN_POINTS) -> np.ndarray:
-    """Up to `points` record indices, log-spaced with the last one always in (the chart's own log targets)."""
-    if rows <= points:
-        return np.arange(rows)
-    log = np.unique(np.rint(np.geomspace(1, rows, points)).astype(np.int64) - 1)
-    return np.union1d(log, [rows - 1])
 
 
 # ---- shared, stateless resources ---------------------------------------------------------------
@@ -116,17 +108,13 @@ def shared_runs() -> SharedRuns:
     return SharedRuns()
 
 
-@st.cache_data(show_spinner=False)
-def _plotly_chunk() -> str | None:
-    return plotly_chunk()
-
-
 # ---- sections ----------------------------------------------------------------------------------
 
 
 def controls_sidebar() -> tuple[Settings, Chosen]:
     """The sidebar: every setting, the data's own controls, the learning rate's place against the data's
     limits, Run again. Returns the settings and the points they choose."""
+    chart.pulse()
     st.session_state[PREVIOUS_RERUN_AT] = st.session_state.get(RERUN_AT, -math.inf)
     st.session_state[RERUN_AT] = time.monotonic()
     settings = controls.sidebar(
@@ -227,9 +215,11 @@ def run_chart(settings: Settings, chosen: Chosen, c: Claims | None, service: Tra
         else:
             st.info(chosen.problem or "No data.", icon=":material/upload_file:")
         return
-    mount()
-    feed = Feed()
-    background = view_model.background(c, data, chosen.points, _plotly_chunk())
+    view = chart.mount(texts.chart_words(), texts.chart_unavailable)
+    if view is None:
+        return
+    feed = chart.Feed()
+    background = view_model.background(c, data, chosen.points)
     captions = texts.captions(c, data)
     pins = view_model.pins(_labelled(st.session_state.get(PINS, []), settings))
     shown: ShownRun | None = st.session_state.get(RUN)
@@ -237,13 +227,16 @@ def run_chart(settings: Settings, chosen: Chosen, c: Claims | None, service: Tra
     problem = texts.budget_problem(settings, data.n)
     if problem is not None:
         refused = f"refused-{background['key']}-{settings.steps}"
-        status = _coded(texts.Status("error", problem), REFUSED)
+        status = view_model.status_message(texts.Status("error", problem), Code.REFUSED)
         feed.show(background, view_model.header(refused, c, background["key"], None, status=status,
                                                 captions=captions), pins)  # fmt: skip
         return
+    # back from a lost connection, the chart asks again for a run that was cut short
+    again = again or (view.get("retry") is not None and shown is not None and _retryable(shown))
     if shown is not None and shown.settings == settings and shown.data_identity == chosen.identity and not again:
+        status = view_model.status_message(shown.status, shown.code, shown.cause)
         header = view_model.header(shown.run_id, c, background["key"], shown.columns, captions=captions,
-                                   status=_coded(shown.status, shown.code), records=shown.values)  # fmt: skip
+                                   status=status, records=shown.values)  # fmt: skip
         feed.show(background, header, pins)
         return
     _train(settings, chosen, c, service, feed, (background, captions, pins))
@@ -257,7 +250,8 @@ def _trace(event: str, run: str, ago: float = 0.0) -> None:
 
 def _checkpoint() -> None:
     """A yield point: Streamlit raises a visitor's pending rerun or stop here (it does so whenever the script
-    touches session state or sends an element), so waiting for the worker never delays a new input."""
+    touches session state or sends an element), so waiting for the worker never delays a new input. No
+    documented API does this; tests/e2e/test_streamlit_assumptions.py fails if a Streamlit release changes it."""
     _ = RUN in st.session_state
 
 
@@ -286,7 +280,7 @@ def _follow(settings: Settings, chosen: Chosen, service: TrainingService) -> Wat
 
 
 def _train(
-    settings: Settings, chosen: Chosen, c: Claims, service: TrainingService, feed: Feed, shown: tuple
+    settings: Settings, chosen: Chosen, c: Claims, service: TrainingService, feed: chart.Feed, shown: tuple
 ) -> None:
     background, captions, pins = shown
     _settle()
@@ -310,6 +304,7 @@ def _train(
     try:
         while True:
             _nap(next_send - time.monotonic())
+            feed.alive()
             new, finished = source.wait(have, CHECK_S)
             if new:
                 have += len(new)
@@ -331,23 +326,25 @@ def _train(
         values = np.concatenate(blocks) if blocks else np.empty((0, len(columns)), np.float32)
         values.setflags(write=False)
         watch.leave()  # a job nobody follows any more stops; a finished one is kept for the next visitor
-        status, code = _status(c, values, outcome, stopped=not complete)
-        st.session_state[RUN] = ShownRun(run_id, settings, chosen.identity, values, columns, status, code,
+        status, code, cause = _status(c, values, outcome, stopped=not complete)
+        st.session_state[RUN] = ShownRun(run_id, settings, chosen.identity, values, columns, status, code, cause,
                                          background["key"])  # fmt: skip
-    feed.send(view_model.ending(run_id, _coded(status, code)))
+    feed.send(view_model.end(run_id, view_model.status_message(status, code, cause)))
 
 
-def _status(c: Claims, values, outcome: Outcome | None, *, stopped: bool) -> tuple[texts.Status, str]:
-    """How the run ended, in words and as a code."""
+def _status(c: Claims, values, outcome: Outcome | None, *, stopped: bool) -> tuple[texts.Status, Code, str | None]:
+    """How the run ended: in words, as the chart's code, and (failed) why."""
     if outcome is not None and outcome.kind == "error":
-        return texts.Status("error", f"Training failed: {outcome.message}.", len(values) - 1), outcome.code
+        said = texts.Status("error", f"Training failed: {outcome.message}.", len(values) - 1)
+        return said, Code.FAILED, outcome.code
     divergence = outcome.divergence if outcome is not None else None
-    return texts.run_status(c, values, divergence, stopped=stopped), STOPPED if stopped else training.DONE
+    return texts.run_status(c, values, divergence, stopped=stopped), Code.STOPPED if stopped else Code.FINISHED, None
 
 
-def _coded(status: texts.Status, code: str) -> dict:
-    """A status as the chart gets it: its words and, for programs, its code."""
-    return {**status.to_dict(), "code": code}
+def _retryable(shown: ShownRun) -> bool:
+    """Whether a run cut short is worth training again once the chart's connection is back: one that was
+    stopped, or failed for the worker's sake (not one the worker could not train)."""
+    return shown.code == Code.STOPPED or (shown.code == Code.FAILED and shown.cause in training.RETRY_CODES)
 
 
 def _labelled(pinned: list[PinnedRun], current: Settings) -> list[tuple[str, PinnedRun]]:
@@ -382,7 +379,7 @@ def compare(settings: Settings, chosen: Chosen) -> None:
 
 def _pin() -> None:
     shown: ShownRun = st.session_state[RUN]
-    idx = decimated(len(shown.values))
+    idx = np.array(view_model.log_steps(len(shown.values), PIN_POINTS), dtype=np.int64)
     col = {name: shown.values[idx, i] for i, name in enumerate(shown.columns)}
     pin = PinnedRun(shown.settings, shown.background, idx.astype(np.float32), col["loss"], col["w0"], col["w1"])
     st.session_state[PINS] = [*st.session_state.get(PINS, []), pin][-MAX_PINS:]

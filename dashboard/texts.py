@@ -378,3 +378,46 @@ def _gap_caption(c: Claims) -> str:
         "The gap to the optimum loss on a log scale. Adaptive optimizers rescale every step by the gradient's "
         "running size, so no exact prediction holds: compare the run with plain gradient descent by pinning both."
     )
+
+
+# ---- The run chart's own words. The browser shows them as text and fills in each {name} with a number. ----
+
+CHART_LEGEND = {
+    "data": "data", "true_line": "true line", "least_squares": "least squares", "current_fit": "current fit",
+    "path": "path", "start": "start", "optimum": "optimum",
+    "loss": "loss", "least_squares_loss": "least-squares loss", "held_out_loss": "held-out loss",
+    "run": "run", "theory": "theory",
+    "w0": "w0 (slope)", "w1": "w1 (intercept)", "true_weights": "true", "least_squares_weights": "least squares",
+}  # fmt: skip
+
+
+def chart_words() -> dict[str, str]:
+    """What the run chart says in each state it finds itself in (how a run ended comes with the run)."""
+    return {
+        "training": "Training: {done} of {total} updates done.",
+        "playing": "Trained {done} updates; playing step {step}.",
+        "stopped": "Stopped at step {step} of {last}: the run was stopped; press Run again to train it.",
+        "lost": "Stopped at step {step} of {last}: the connection to the server was lost; the page reconnects "
+        "by itself.",
+        "title": "Step {step} of {last} · loss {loss} · w0 {w0} · w1 {w1}",
+        "title_one": "Step {step} (the only update) · loss {loss} · w0 {w0} · w1 {w1}",
+        "title_start": "Start · loss {loss} · w0 {w0} · w1 {w1}",
+        "pin_other_data": "{label} (other data)",
+        "sampled": "The data panel shows a random {shown} of the {n} points; training uses every one.",
+        "no_plotly": "The chart could not load Plotly ({error}). Reload the page.",
+        "unloaded": "The chart could not load its files ({error}). Reload the page.",
+    }
+
+
+def chart_unavailable(reason: str | None) -> str:
+    """Why the run chart cannot be shown: static serving is off (reason None), or its files could not be
+    written where Streamlit serves them."""
+    if reason is None:
+        return (
+            "The run chart needs Streamlit's static file serving, which this server runs without: start the app "
+            "from its own folder (its .streamlit/config.toml turns it on) or add --server.enableStaticServing true."
+        )
+    return (
+        f"The run chart's files could not be written where Streamlit serves them ({reason}). The app's folder "
+        "must be writable by the server; the command line (python -m linreg_core) works without it."
+    )

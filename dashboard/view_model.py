@@ -1,12 +1,12 @@
-"""What the run chart (run_view.js) is sent: plain, JSON-ready dicts built from engine values.
+"""What the run chart (dashboard/chart) is sent: plain, JSON-ready dicts built from engine values, in the
+shapes dashboard/chart/schema.py declares.
 
-Two kinds of message, both tagged with the run's identity (a random id per run, never a counter):
-- the *header* mounts or updates the chart: the points, the reference lines, the axes, the run's length
-  and, when the run already finished (a rerun that does not retrain), every record and how it ended;
-- a *feed* carries the next block of records while the run trains, or, last, how it ended.
-The chart draws a feed only into the run whose header it shows, so nothing from another run is painted.
-Arrays travel as base64 float32 (the trainer's own precision: nothing is lost, and a 10,001-step run is
-~270 KB instead of ~700 KB of JSON text).
+A data set's *background* (points, reference lines, landscape, axes) is drawn once; a run's *header* says
+what it is drawn on, its length, its legends and, when it already finished, every record and how it ended;
+*feed* blocks carry its records while it trains and an *end* says how it ended. Runs are tagged with their
+identity (a random id per run, never a counter), and the chart draws a block only into the run whose header
+it shows. Arrays travel as base64 float32 (the trainer's own precision: nothing is lost, and a 10,001-step
+run is ~270 KB instead of ~700 KB of JSON text).
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ from linreg_core.analysis import landscape as loss_landscape
 from linreg_core.analysis import landscape_grid
 from linreg_core.claims import Claims
 from linreg_core.data import Dataset
+
+from . import texts
+from .chart import schema
 
 MAX_SAMPLE = 5000  # points drawn; training always uses every point
 SAMPLE_SEED = 0
@@ -86,6 +89,35 @@ def _padded(lo: float, hi: float) -> tuple[float, float]:
     return lo - 0.08 * span, hi + 0.08 * span
 
 
+def log_steps(total: int, count: int) -> list[int]:
+    """Up to `count` of the indices 0 … total-1, log-spaced so a run's fast early steps show, with the first
+    and the last always in; spare slots (where log spacing repeats an early index) go to evenly spaced later
+    ones. The one place the chart's steps are chosen: the live frames, the curves, the scrubber, the pins."""
+    if total <= 0 or count <= 0:
+        return []
+    if total <= count:
+        return list(range(total))
+    if count == 1:
+        return [total - 1]
+    k = np.arange(count)
+    chosen = set((np.rint(np.exp(np.log(total) * k / (count - 1))) - 1).astype(np.int64).tolist())
+    for even in np.rint((total - 1) * k / (count - 1)).astype(np.int64).tolist():
+        if len(chosen) >= count:
+            break
+        chosen.add(even)
+    return sorted(chosen)
+
+
+LIVE_FRAMES = 45  # the live chart's first steps to show, log-spaced: a short run still animates
+CURVE_POINTS = 800  # points per drawn curve
+SCRUB_POSITIONS = 1000  # stops of the scrubber
+
+
+def steps(total: int) -> dict[str, list[int]]:
+    return {"live": log_steps(total, LIVE_FRAMES), "curve": log_steps(total, CURVE_POINTS),
+            "scrub": log_steps(total, SCRUB_POSITIONS)}  # fmt: skip
+
+
 def records_payload(values: np.ndarray, first: int = 0) -> dict[str, Any]:
     return {"first": int(first), "rows": int(len(values)), "values": encode(values)}
 
@@ -113,7 +145,12 @@ def landscape(c: Claims) -> dict[str, Any]:
             "start": list(c.start_trained)}  # fmt: skip
 
 
-def background(c: Claims, data: Dataset, points: Drawn | None = None, plotly: str | None = None) -> dict[str, Any]:
+def truth(data: Dataset) -> list[float] | None:
+    """The line that made the points, when one did (the generator's): drawn, and named in the legends."""
+    return [data.true_w0, data.true_w1] if data.generated else None
+
+
+def background(c: Claims, data: Dataset, points: Drawn | None = None) -> dict[str, Any]:
     """What the chart draws once per data set and axes: the points, the reference lines, the landscape and
     the ranges, with the optimum of the points the run trains on (a hold-out taken out), in x's own units.
 
@@ -125,23 +162,35 @@ def background(c: Claims, data: Dataset, points: Drawn | None = None, plotly: st
     points = points if points is not None else drawn(data)
     x_range, y_range = fit_ranges(data, points, c.optimum, init)
     message: dict[str, Any] = {
-        "kind": "background",
+        "kind": schema.Kind.BACKGROUND,
         "total": settings.steps + 1,
         "points": {"x": encode(points.x), "y": encode(points.y), "shown": int(points.x.size), "n": data.n},
         "labels": [data.x_label, data.y_label],
         "x_range": x_range,
         "y_range": y_range,
-        "true": [data.true_w0, data.true_w1] if data.generated else None,
+        "true": truth(data),
         "optimum": list(c.optimum),
         "loss_star": c.loss_star,
         "init": list(init),
         "start_loss": c.start_loss,  # exact from the moments: no pass over the points
         "landscape": landscape(c),
         "held_out": c.held_out,
-        "plotly": plotly,
     }
     message["key"] = hashlib.sha1(json.dumps(message, sort_keys=True).encode()).hexdigest()[:16]
     return message
+
+
+def legends(c: Claims) -> dict[str, list[dict[str, str]]]:
+    """Per panel, one entry for each thing drawn there and for nothing else (which ones: Claims.legends), with
+    the words the chart shows beside its swatch."""
+    return {panel: [{"key": key, "label": texts.CHART_LEGEND[key]} for key in keys]
+            for panel, keys in c.legends.items()}  # fmt: skip
+
+
+def status_message(said: texts.Status, code: schema.Code, cause: str | None = None) -> dict[str, Any]:
+    """A run's state as the chart gets it: the sentence for people, the code for the chart to act on, and for
+    a failed run why it failed (the page's own retry decision; never shown)."""
+    return {**said.to_dict(), "code": code.value, **({"cause": cause} if cause else {})}
 
 
 def header(
@@ -160,21 +209,24 @@ def header(
     gap (when it can), and, when it is over, every record (rows × len(columns)) and how it ended. `columns`
     may be unknown while the worker starts (each feed names them too)."""
     settings = c.settings
+    total = settings.steps + 1
+    at = steps(total)
     predicted = c.predicted
+    if predicted is not None:
+        # a diverging rate's prediction overflows: clipped where no axis reaches, so the chart stays finite
+        predicted = np.clip(np.nan_to_num(predicted[at["curve"]], nan=0.0, posinf=1e30), 0.0, 1e30)
     message: dict[str, Any] = {
-        "kind": "header",
+        "kind": schema.Kind.HEADER,
         "run": run_id,
         "background": background_key,
-        "total": settings.steps + 1,
+        "total": total,
         "columns": list(columns) if columns else None,
         "lr": settings.lr,
         "bound": c.bound,  # the rate this run is judged by (full batch: stability; mini-batches: in expectation)
-        # a diverging rate's prediction overflows: clipped where no axis reaches, so the chart stays finite
-        "predicted": encode(np.clip(np.nan_to_num(predicted, nan=0.0, posinf=1e30), 0.0, 1e30))
-        if predicted is not None
-        else None,
+        "predicted": encode(predicted) if predicted is not None else None,
+        "steps": at,
         "captions": captions or {},
-        "legends": c.legends,  # the legend entries true for this run, by panel
+        "legends": legends(c),  # the legend entries true for this run, by panel
         "status": status,
         "waiting": waiting,
         "warning": warning,
@@ -186,7 +238,7 @@ def header(
 
 def pins(pinned: Sequence[tuple[str, Any]]) -> dict[str, Any]:
     """The runs a visitor pinned for comparison, (label, run) pairs: their background and decimated curves."""
-    return {"kind": "pins", "pins": [
+    return {"kind": schema.Kind.PINS, "pins": [
         {"label": label, "background": p.background, "steps": encode(p.steps), "loss": encode(p.loss),
          "w0": encode(p.w0), "w1": encode(p.w1)} for label, p in pinned
     ]}  # fmt: skip
@@ -194,9 +246,9 @@ def pins(pinned: Sequence[tuple[str, Any]]) -> dict[str, Any]:
 
 def feed(run_id: str, first: int, values: np.ndarray, columns: Sequence[str]) -> dict[str, Any]:
     """The next block of a training run's records."""
-    return {"kind": "feed", "run": run_id, "columns": list(columns), **records_payload(values, first)}
+    return {"kind": schema.Kind.FEED, "run": run_id, "columns": list(columns), **records_payload(values, first)}
 
 
-def ending(run_id: str, status: dict) -> dict[str, Any]:
-    """The last feed of a run: how it ended. The chart replays from here on."""
-    return {"kind": "feed", "run": run_id, "done": True, "status": status}
+def end(run_id: str, status: dict) -> dict[str, Any]:
+    """The last message of a training run: how it ended. The chart replays from here on."""
+    return {"kind": schema.Kind.END, "run": run_id, "status": status}

@@ -128,13 +128,14 @@ class Claims:
 
     @property
     def legends(self) -> dict[str, list[str]]:
-        """The legend entries that are true for this run, panel by panel."""
+        """The legend entries that are true for this run, panel by panel: keys of what each panel draws (the
+        page words them: dashboard.texts.CHART_LEGEND)."""
         generated = self.settings.data == "generator"
         return {
-            "fit": ["data", *(["true line"] if generated else []), "least squares", "current fit"],
-            "loss": ["loss", "least-squares loss", *(["held-out loss"] if self.held_out else [])],
+            "fit": ["data", *(["true_line"] if generated else []), "least_squares", "current_fit"],
+            "loss": ["loss", "least_squares_loss", *(["held_out_loss"] if self.held_out else [])],
             "gap": ["run", *(["theory"] if self.predicted is not None else [])],
-            "weights": ["w0 (slope)", "w1 (intercept)", *(["true"] if generated else []), "least squares"],
+            "weights": ["w0", "w1", *(["true_weights"] if generated else []), "least_squares_weights"],
             "landscape": ["path", "start", "optimum"],
         }  # fmt: skip
 

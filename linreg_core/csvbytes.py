@@ -13,7 +13,7 @@ import os
 import re
 from typing import IO, Union
 
-from .data import DataError
+from .dataset import DataError
 
 CsvSource = Union[str, "os.PathLike[str]", bytes, IO[bytes], io.StringIO]
 PEEK_BYTES = 64 * 1024  # read at a time while looking for the header and the first row

@@ -13,6 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import texts
+from dashboard.chart import schema
 from dashboard.view_model import decode
 from linreg_core.analysis import analyse
 from linreg_core.cli import main as cli_main
@@ -33,7 +34,11 @@ def visit(query: dict | None = None) -> AppTest:
 
 
 def messages(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.bytes) for c in at.get("bidi_component") if c.proto.bytes]
+    """What the page sent the run chart, in order, heartbeats left out; each message follows the schema."""
+    sent = [json.loads(c.proto.bytes) for c in at.get("bidi_component") if c.proto.bytes]
+    for message in sent:
+        assert not schema.problems(message), (message["kind"], schema.problems(message))
+    return [m for m in sent if m["kind"] != "alive"]
 
 
 def shown_run(at: AppTest) -> dict:
@@ -53,7 +58,8 @@ def shown_run(at: AppTest) -> dict:
         columns = blocks[0]["columns"] if blocks else head["columns"]
         assert [b["first"] for b in blocks] == list(np.cumsum([0] + [b["rows"] for b in blocks[:-1]]))
         values = np.concatenate([decode(b["values"], len(columns)) for b in blocks]) if blocks else np.empty((0, 3))
-        (end,) = [m for m in feeds if m.get("done")]
+        (end,) = [m for m in sent if m["kind"] == "end"]
+        assert end["run"] == head["run"]
         status = end["status"]
     return {"header": head, "background": background, "columns": columns, "values": values, "status": status}
 
@@ -362,7 +368,8 @@ def test_another_optimizer_trains_as_the_engine_does_and_theory_says_what_it_can
     np.testing.assert_array_equal(shown["values"][:, :3], engine(settings)[0][:, :3])
     t = theory(linear_like(settings), settings)
     assert shown["header"]["bound"] == pytest.approx(t.bound.lr)  # 2(1+β)/λmax, not GD's 2/λmax
-    np.testing.assert_array_equal(decode(shown["header"]["predicted"]), np.float32(t.predicted_gap()))
+    curve = shown["header"]["steps"]["curve"]  # theory is sent where the chart draws its curves
+    np.testing.assert_array_equal(decode(shown["header"]["predicted"]), np.float32(t.predicted_gap()[curve]))
     adam = shown_run(visit({"optimizer": "adam", "steps": "50"}))
     assert adam["header"]["bound"] is None and adam["header"]["predicted"] is None
     assert "adaptive" in adam["header"]["captions"]["gap"].lower()

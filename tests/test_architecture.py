@@ -139,7 +139,7 @@ def test_app_py_is_wiring_only():
 
 def test_a_visit_loads_neither_pandas_nor_pyarrow_into_the_server():
     """They are for uploaded files. Loaded on every visit they would cost the server ~60 MB, and ~40,000
-    objects for its garbage collector to walk after every script run (see dashboard/run_view.payload)."""
+    objects for its garbage collector to walk after every script run (see dashboard/chart/component.payload)."""
     code = (
         "import sys; from streamlit.testing.v1 import AppTest; "
         "at = AppTest.from_file('app.py', default_timeout=300); at.run(); "

@@ -112,7 +112,7 @@ def test_the_legends_name_only_what_the_run_draws(query, fit, loss, gap):
     at = visit({**query, "steps": "20"})
     (head,) = sent(at, "header")
     (background,) = sent(at, "background")
-    legends = head["legends"]
+    legends = {panel: [e["label"] for e in entries] for panel, entries in head["legends"].items()}
     assert (legends["fit"], legends["loss"], legends["gap"]) == (fit, loss, gap)
     assert ("true line" in legends["fit"]) == (background["true"] is not None)
     assert ("theory" in legends["gap"]) == (head["predicted"] is not None)

@@ -7,6 +7,7 @@ from jobs import HEAVY, blocks_of, drain, engine
 from test_app import messages, shown_run, visit
 
 from dashboard import page, training
+from dashboard.chart.schema import Code
 from dashboard.service import training_service
 from dashboard.shared_runs import Replay, SharedRuns
 from linreg_core.settings import Settings
@@ -28,7 +29,7 @@ def test_a_second_visitor_with_the_same_link_is_streamed_the_stored_run_without_
     np.testing.assert_array_equal(second["values"], engine(settings))
     assert "records" not in second["header"]  # streamed as feeds, so the chart animates it as it trains
     assert second["header"]["run"] != first["header"]["run"]
-    assert second["status"] == first["status"] and second["status"]["code"] == training.DONE
+    assert second["status"] == first["status"] and second["status"]["code"] == Code.FINISHED
 
 
 def test_a_diverging_run_is_shared_with_its_divergence():
@@ -71,9 +72,10 @@ def test_a_job_that_never_answers_ends_at_the_pages_deadline_with_its_code(monke
     monkeypatch.setattr(training._Worker, "send", lambda w, m: True if m[0] == "start" else send(w, m))
     sent = messages(visit(Settings(seed=34).to_query()))
     assert not [m for m in sent if m.get("rows")]  # nothing was trained
-    (end,) = [m for m in sent if m.get("done")]
-    assert end["status"]["kind"] == "error" and end["status"]["code"] == training.NO_NEWS
-    assert end["status"]["code"] in training.RETRY_CODES and "training process" in end["status"]["text"]
+    (end,) = [m for m in sent if m["kind"] == "end"]
+    assert end["status"]["kind"] == "error" and end["status"]["code"] == Code.FAILED
+    assert end["status"]["cause"] == training.NO_NEWS and end["status"]["cause"] in training.RETRY_CODES
+    assert "training process" in end["status"]["text"]
     key = (repr(Settings(seed=34).data_key()), Settings(seed=34))
     assert page.shared_runs().stored(key) is None  # a run that failed is not kept for others
 
@@ -81,7 +83,7 @@ def test_a_job_that_never_answers_ends_at_the_pages_deadline_with_its_code(monke
 def test_a_run_over_the_work_budget_says_so_with_its_code():
     shown = visit({"n": "1000000", "steps": "10000"})
     (head,) = [m for m in messages(shown) if m["kind"] == "header"]
-    assert head["status"]["kind"] == "error" and head["status"]["code"] == page.REFUSED
+    assert head["status"]["kind"] == "error" and head["status"]["code"] == Code.REFUSED
 
 
 # ---- the store itself, on a real worker ----------------------------------------------------------------

@@ -296,7 +296,7 @@ def check_legends(m: Mode) -> bool:
     c = m.claims
     background = view_model.background(c, m.data)
     header = view_model.header("run", c, background["key"], None)
-    legends = header["legends"]
+    legends = {panel: [e["label"] for e in entries] for panel, entries in header["legends"].items()}
     assert ("true line" in legends["fit"]) == ("true" in legends["weights"]) == (background["true"] is not None)
     assert ("theory" in legends["gap"]) == (header["predicted"] is not None) == (c.regime == "exact")
     assert ("held-out loss" in legends["loss"]) == (m.settings.test_fraction > 0) == background["held_out"]
@@ -396,9 +396,9 @@ def test_the_page_sends_the_claims_the_matrix_checks(i):
     sent = [json.loads(c.proto.bytes) for c in at.get("bidi_component") if c.proto.bytes]
     (head,) = [s for s in sent if s["kind"] == "header"]
     (background,) = [s for s in sent if s["kind"] == "background"]
-    (end,) = [s for s in sent if s.get("done")]
-    assert end["status"] == m.status.to_dict()
-    assert head["captions"] == texts.captions(m.claims, m.data) and head["legends"] == m.claims.legends
+    (end,) = [s for s in sent if s["kind"] == "end"]
+    assert end["status"] == {**m.status.to_dict(), "code": "finished"}
+    assert head["captions"] == texts.captions(m.claims, m.data) and head["legends"] == view_model.legends(m.claims)
     assert head["bound"] == m.claims.bound
     assert background["landscape"] == view_model.landscape(m.claims)
     assert texts.stability_note(m.claims) in [c.value for c in at.sidebar.caption]

@@ -10,16 +10,18 @@ line or the loss marker changed in Plotly's own data):
   its replay state ("done"),
 - shift: how far the chart grid and the numbers table moved (px) from the first live frame to the end.
 Then `--cold` fresh servers: when the title, the controls, the first chart and the first finished run
-appear after the page is opened (`--against OTHER/app.py` starts a fresh server of each app in turn, from
-its own folder, for figures side by side; `--reps 0` times only the cold starts). And, side by side,
-Streamlit's own floor on this machine (`--floor`): a page of one slider and one component that writes the
-slider's value, timed from key press to painted value, alone and with 30 more sliders in its sidebar (this
-page has about as many elements). Prints medians. Not a pytest test (its name does not match test_*.py).
+appear after the page is opened. And, side by side, Streamlit's own floor on this machine (`--floor`): a page
+of one slider and one component that writes the slider's value, timed from key press to painted value, alone
+and with 30 more sliders in its sidebar (this page has about as many elements). Prints medians. With
+`--against DIR` (another checkout, e.g. main's) both pages are measured in turn in the same run, each on a
+server of its own, and the ratios of their medians are printed. Not a pytest test (its name does not match
+test_*.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -33,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
 
 VIEWPORT = {"width": 1400, "height": 900}
+THIS, OTHER = "this", "other"  # this checkout, and the one given with --against
 LR_SLIDER = ".st-key-lr >> role=slider"
 
 # After each frame is rendered: if the chart's painted fit line or loss marker changed (in Plotly's own data),
@@ -113,22 +116,33 @@ def measure_press(page, key: str) -> dict:
     }
 
 
-def bench_n(browser, base: str, n: int, reps: int, warmup: int) -> dict:
-    context, page = harness.trained_page(browser, f"{base}/?n={n}", FRAMES_JS, viewport=VIEWPORT)
-    results, problems = [], []
+def bench_n(browser, bases: dict[str, str], n: int, reps: int, warmup: int) -> dict[str, dict]:
+    """Each checkout's page (label -> server address), its presses taking turns with the others' so that a
+    busy moment of a shared machine weighs on each alike."""
+    opened = {label: harness.trained_page(browser, f"{base}/?n={n}", FRAMES_JS, viewport=VIEWPORT)
+              for label, base in bases.items()}  # fmt: skip
+    results: dict = {label: [] for label in bases}
+    problems: dict = {label: [] for label in bases}
     for i in range(warmup + reps):
-        r = measure_press(page, "ArrowRight" if i % 2 == 0 else "ArrowLeft")  # stay near the default rate
-        if page.get_by_test_id("stException").count():
-            problems.append(f"n={n}: an exception is shown")
-        if not r["live_frames"]:
-            problems.append(f"n={n}: no painted frame was seen (has the chart's trace naming changed?)")
-        if i >= warmup:
-            results.append(r)
-        time.sleep(0.3)
-    harness.screenshot(page, f"bench-n{n}")
-    context.close()
+        for label, (_, page) in opened.items():
+            r = measure_press(page, "ArrowRight" if i % 2 == 0 else "ArrowLeft")  # stay near the default rate
+            if page.get_by_test_id("stException").count():
+                problems[label].append(f"{label} n={n}: an exception is shown")
+            if not r["live_frames"]:
+                problems[label].append(
+                    f"{label} n={n}: no painted frame was seen (has the chart's trace naming changed?)"
+                )
+            if i >= warmup:
+                results[label].append(r)
+            time.sleep(0.3)
     keys = ("first_frame_ms", "live_fps", "live_frames", "max_gap_ms", "shift_px", "finished_ms")
-    return {"n": n, **{k: _median([r[k] for r in results]) for k in keys}, "raw": results, "problems": problems}
+    out = {}
+    for label, (context, page) in opened.items():
+        harness.screenshot(page, f"bench-n{n}" + ("" if label == THIS else f"-{label}"))
+        context.close()
+        rs = results[label]
+        out[label] = {"n": n, **{k: _median([r[k] for r in rs]) for k in keys}, "raw": rs, "problems": problems[label]}
+    return out
 
 
 # The floor: the least a key press on a Streamlit slider costs before a component can paint its new value.
@@ -200,10 +214,10 @@ def _page_time_when(page, condition_js: str) -> float:
     return handle.json_value()
 
 
-def cold_start(browser, app: Path) -> dict:
-    """A fresh server and browser context: when do the title, the controls, the first chart and the first
-    finished run appear, in ms after the page is opened?"""
-    server = harness.StreamlitServer(app=app, cwd=app.parent)
+def cold_start(browser, root: Path) -> dict:
+    """A fresh server of the checkout at `root` and a fresh browser context: when do the title, the controls,
+    the first chart and the first finished run appear, in ms after the page is opened?"""
+    server = harness.StreamlitServer(app=root / "app.py", cwd=root)
     base = server.start()
     context = browser.new_context(viewport=VIEWPORT)
     try:
@@ -225,30 +239,47 @@ def main(argv=None) -> int:
     ap.add_argument("--reps", type=int, default=5, help="measured presses per n (median reported)")
     ap.add_argument("--warmup", type=int, default=1, help="unmeasured presses first")
     ap.add_argument("--cold", type=int, default=3, help="fresh servers to time a cold start on (0: skip)")
-    ap.add_argument("--against", type=Path, help="another app.py whose cold starts alternate with this one's")
     ap.add_argument("--floor", type=int, default=1, help="1: also time Streamlit's own floor (0: skip)")
     ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--against", type=Path, help="another checkout: its page measured in turn with this one's")
     args = ap.parse_args(argv)
 
     from playwright.sync_api import sync_playwright
 
-    rows, floors = [], {}
-    with sync_playwright() as p:
+    roots = {THIS: harness.REPO_ROOT, **({OTHER: args.against.resolve()} if args.against else {})}
+    by_label: dict = {label: [] for label in roots}
+    colds: dict = {label: [] for label in roots}
+    floors = {}
+    with sync_playwright() as p, contextlib.ExitStack() as stack:
         browser = harness.launch_chromium(p)
-        apps = {"this page": harness.APP_PATH, **({str(args.against): args.against.resolve()} if args.against else {})}
-        colds = {label: [] for label in apps}
-        for _ in range(args.cold):  # in turn, so a noisy machine weighs on each alike
-            for label, app in apps.items():
-                colds[label].append(cold_start(browser, app))
-        if args.reps:
-            with harness.StreamlitServer() as server:
-                for n in args.n:
-                    rows.append(bench_n(browser, server.url, n, args.reps, args.warmup))
-                    print(f"n={n:,} done", flush=True)
+        for rep in range(args.cold):
+            turns = list(roots.items())
+            for label, root in turns if rep % 2 == 0 else reversed(turns):  # neither always goes first
+                colds[label].append(cold_start(browser, root))
+        servers = {label: stack.enter_context(harness.StreamlitServer(app=root / "app.py", cwd=root)).url
+                   for label, root in roots.items()}  # fmt: skip
+        for n in args.n:
+            for label, row in bench_n(browser, servers, n, args.reps, args.warmup).items():
+                by_label[label].append(row)
+            print(f"n={n:,} done", flush=True)
+        stack.close()
         if args.floor:
             floors = {extra: floor(browser, args.reps, extra) for extra in (0, 30)}
         browser.close()
+    for label in roots:
+        if len(roots) > 1:
+            print(f"\n==== {label}: {roots[label]}")
+        report(by_label[label], colds[label], floors if label == THIS else {}, args)
+    if len(roots) > 1:
+        compare(by_label, colds)
+    if args.json:
+        args.json.write_text(json.dumps({"roots": {k: str(v) for k, v in roots.items()}, "cold_start": colds,
+                                         "runs": by_label, "floor": floors}, indent=2))  # fmt: skip
+    return 1 if any(p for rows in by_label.values() for r in rows for p in r["problems"]) else 0
 
+
+def report(rows: list[dict], colds: list[dict], floors: dict, args) -> None:
+    """One checkout's medians."""
     head = ["n", "key->1st frame ms", "live frames/s", "live frames", "longest gap ms", "shift px", "key->done ms"]
     print(f"\nmedians over {args.reps} learning-rate key presses (after {args.warmup} warm-up), warm server")
     print(" | ".join(f"{h:>17}" for h in head))
@@ -265,20 +296,33 @@ def main(argv=None) -> int:
                 f"n={r['n']:,} {r['first_frame_ms'] / floors[30]:.2f}x" for r in rows if r["first_frame_ms"]
             )
             print(f"{'this page against the second':>34}: {ratios}")
-    for app, runs in colds.items():
-        if not runs:
-            continue
-        print(f"\ncold start of {app}, medians over {len(runs)} fresh servers (ms after the page is opened; range)")
-        for label, key in (("title", "title_ms"), ("controls", "controls_ms"), ("first chart", "first_chart_ms"),
-                           ("first run finished", "trained_ms")):  # fmt: skip
-            values = [c[key] for c in runs]
+    if colds:
+        print(f"\ncold start, medians over {len(colds)} fresh servers (ms after the page is opened; range)")
+        for label, key in COLD_KEYS:
+            values = [c[key] for c in colds]
             print(f"{label:>20}: {_fmt(_median(values))}  ({_fmt(min(values))} to {_fmt(max(values))})")
-    problems = [p for r in rows for p in r["problems"]]
-    for msg in problems:
+    for msg in [p for r in rows for p in r["problems"]]:
         print("PROBLEM:", msg)
-    if args.json:
-        args.json.write_text(json.dumps({"cold_start": colds, "runs": rows, "floor": floors}, indent=2))
-    return 1 if problems else 0
+
+
+COLD_KEYS = (("title", "title_ms"), ("controls", "controls_ms"), ("first chart", "first_chart_ms"),
+             ("first run finished", "trained_ms"))  # fmt: skip
+
+
+def compare(by_label: dict, colds: dict) -> None:
+    """This checkout's medians over the other's, measured in turn in this one run."""
+    print(f"\n{THIS} / {OTHER}, medians measured in turn in this run (below 1: {THIS} is faster / fewer)")
+    for mine, theirs in zip(by_label[THIS], by_label[OTHER], strict=True):
+        cells = []
+        for key, label in (("first_frame_ms", "key->1st frame"), ("live_fps", "live frames/s"),
+                           ("max_gap_ms", "longest gap"), ("finished_ms", "key->done")):  # fmt: skip
+            a, b = mine[key], theirs[key]
+            cells.append(f"{label} {_fmt(a)} / {_fmt(b)} = {a / b:.2f}" if a and b else f"{label} -")
+        print(f"  n={mine['n']:,}: " + "; ".join(cells))
+    if colds[THIS]:
+        for label, key in COLD_KEYS:
+            a, b = _median([c[key] for c in colds[THIS]]), _median([c[key] for c in colds[OTHER]])
+            print(f"  cold {label}: {_fmt(a)} / {_fmt(b)} ms = {a / b:.2f}")
 
 
 if __name__ == "__main__":

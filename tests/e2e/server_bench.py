@@ -29,6 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness  # noqa: E402
 
+sys.path.insert(0, str(harness.REPO_ROOT))  # the chart's module address (view.chart_module)
+from view import timeline as chart_timeline  # noqa: E402
+
 VIEWPORT = {"width": 1400, "height": 900}
 TRIM_PROBE = False  # --trim-probe
 TRACE = False  # --trace: the server writes a timeline (GTL_TRACE) and the burst prints the final run's
@@ -267,7 +270,7 @@ def burst_once(page, server, keys: int, gap_ms: int, rep: int) -> dict:
     done = [t for t, run, step, _ in data["frames"] if run == final and step not in ("", "start")]
     if TRACE:  # the final run's timeline, ms after the last key: the server's side and the chart's
         wall = data["wall"][-1]
-        chart = page.evaluate("() => window.__gtlRuns.trace")
+        chart = chart_timeline(page)
         server_lines = [json.loads(line) for line in server.stderr_tail(200_000).splitlines() if line.startswith("[")]
         events = sorted([(t - wall, "server " + e) for t, e, run in server_lines if run == final]
                         + [(t - wall, "chart " + e) for t, e, run, _ in chart if run == final])  # fmt: skip

@@ -5,7 +5,7 @@ import re
 import pytest
 from conftest import VIEWPORT
 from harness import StreamlitServer, instrument, screenshot, wait_for_trained
-from view import RUN_MS, assert_background_is, assert_shows_step, engine, read, wait_done
+from view import RUN_MS, assert_background_is, assert_shows_step, engine, read, timeline, wait_done
 
 from linreg_core.settings import LR_STOPS, Settings
 
@@ -62,7 +62,7 @@ class Scene:
             wait_for_trained(self.page, RUN_MS)
         except Exception as e:
             screenshot(self.page, "FAILED-reconnect-first-run")
-            state = self.page.evaluate("() => (window.__gtlRuns || {}).trace")
+            state = timeline(self.page)
             raise AssertionError(
                 f"first run did not finish; chart: {state}; server: {self.server.stderr_tail(3000)}"
             ) from e

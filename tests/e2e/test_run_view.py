@@ -10,6 +10,7 @@ from view import (
     engine,
     press,
     read,
+    timeline,
     trace,
     wait_done,
     wait_live,
@@ -294,22 +295,34 @@ def test_edge_runs_read_cleanly(page, streamlit_server, query, settings, expect)
     screenshot(page, f"edge{query.replace('?', '-').replace('=', '-')}")
 
 
-def test_keys_pressed_during_runs_interrupt_them_and_the_last_setting_wins(app_page):
-    page = app_page
+def test_keys_pressed_during_runs_interrupt_them_and_the_last_setting_wins(page, streamlit_server):
+    """Each key comes while the run the last one started is training: that run is cut short (the chart never
+    hears it end), the next one starts, and the last setting's run is the one shown, whole."""
+    page.goto(f"{streamlit_server}/?n=100000&steps=10000")  # runs of a second or more: time to press mid-run
+    shown = wait_done(page)["run"]
     thumb = page.locator(".st-key-lr").get_by_role("slider").first
     thumb.focus()
-    states = []
+    states, cut = [], []
     for i in range(3):
         if i:
-            page.wait_for_timeout(300)  # into the run the last press started
+            shown = wait_live(page, other_than=shown)["run"]  # the run the last press started, drawing
+            page.wait_for_timeout(300)  # into it
             states.append(page.get_by_test_id("stApp").get_attribute("data-test-script-state"))
+            cut.append(shown)
         page.keyboard.press("ArrowRight")
     wait_for_idle(page, RUN_MS)
-    view = wait_done(page)
-    lr = LR_STOPS[LR_STOPS.index(0.02) + 3]
-    _, _, values, _ = engine(Settings(lr=lr))
-    assert_shows_step(view, values, 1000)
-    assert_background_is(view, Settings(lr=lr))
+    view = wait_done(page, other_than=shown)
+    assert states == ["running", "running"]  # each press came during a run
+    heard = timeline(page)
+    for run in cut:
+        assert [e for e in heard if e[1] == "header" and e[2] == run] and not [
+            e for e in heard if e[1] == "end" and e[2] == run
+        ]
+    assert [e for e in heard if e[1] == "end" and e[2] == view["run"]]
+    settings = Settings(n=100_000, steps=10_000, lr=LR_STOPS[LR_STOPS.index(0.02) + 3])
+    _, _, values, _ = engine(settings)
+    assert_shows_step(view, values, 10_000)
+    assert_background_is(view, settings)
     assert page.get_by_test_id("stException").count() == 0 and not page.console_errors
 
 
@@ -323,3 +336,41 @@ def test_a_million_points_train_in_full_and_draw_a_sample(page, streamlit_server
     assert_background_is(view, settings)
     assert "5,000 of the 1,000,000 points" in page.locator(".gtl-note").inner_text()
     screenshot(page, "million-points")
+
+
+# Each animation frame, the chart's step, state and status line when any of them changed.
+STATUS_LOG_JS = """
+(() => {
+  const log = (window.statusLog = []);
+  let last = '';
+  const frame = () => {
+    const r = document.querySelector('.gtl-view');
+    if (r) {
+      const entry = [r.dataset.run, r.dataset.step, r.dataset.state, r.querySelector('.gtl-status').textContent];
+      const key = JSON.stringify(entry);
+      if (key !== last) { last = key; log.push(entry); }
+    }
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+})();
+"""
+
+
+def test_the_status_says_what_is_known_while_the_run_animates_and_the_verdict_comes_with_its_last_frame(
+    page, streamlit_server
+):
+    """A short run trains in a blink and animates for a second or two: meanwhile the status says it trained
+    and which step is playing, never how it ends; the verdict arrives with the last frame."""
+    page.add_init_script(STATUS_LOG_JS)
+    page.goto(streamlit_server)
+    view = wait_done(page)
+    log = [e for e in page.evaluate("() => window.statusLog") if e[0] == view["run"] and e[1] not in ("", "start")]
+    playing = [e for e in log if e[3].startswith("Trained ")]
+    assert playing, log  # the run was over before its animation was
+    for _, step, state, status in log:
+        if step != "1000":
+            assert state == "live" and not status.startswith("Converged"), (step, state, status)
+        if status.startswith("Trained "):
+            assert status == f"Trained 1,001 updates; playing step {int(step):,}.", (step, status)
+    assert log[-1][1:3] == ["1000", "done"] and log[-1][3] == view["status"] and view["status"].startswith("Converged")

@@ -130,7 +130,7 @@ def main(argv=None) -> int:
         for at, plan in zip(visitors, plans, strict=True):
             if i < len(plan):
                 apply(at, *plan[i])
-                if ended(at) not in (None, "done"):
+                if ended(at) not in (None, "finished"):
                     failed.append((plan[i][0], ended(at)))
                 done += 1
                 time.sleep(args.pace)

@@ -14,6 +14,22 @@ from linreg_core.settings import Settings
 VIEW = ".gtl-view"
 RUN_MS = 120_000
 
+
+def chart_module(base: str = "document.baseURI") -> str:
+    """A JS expression for the chart's entry module as the page loaded it (the one instance the page's own
+    loaders share): `await` it in page.evaluate to read its `timeline`, or to mount a view of one's own.
+    `base`: a JS expression for the app's address (the page's own, on the app's page)."""
+    from dashboard.chart import assets
+
+    entry = assets.bundle().url + assets.ENTRY
+    return f"import(new URL({entry!r}, {base}).href)"
+
+
+def timeline(page) -> list:
+    """What reached the chart and when: [wall-clock ms, event, run, detail] (js/timeline.js)."""
+    return page.evaluate(f"async () => (await {chart_module()}).timeline")
+
+
 # One evaluate: the view's state and everything it painted, read in the same tick so they belong together.
 _READ_JS = r"""
 () => {

@@ -1,0 +1,195 @@
+// The five panels: what each draws (`scene`, from the run's header and background), where its y axis starts
+// (`range`), what moves in each frame (`frame`, by trace name), and the pinned runs and theory (`extras`).
+//
+// Each function takes the drawing's context `c`:
+//   h        the run's header merged with its background (schema.py: Header, Background)
+//   colors, theme, logY, gapFloor
+//   lossY(v) a loss as the loss axis draws it; gap(v) a loss as its gap to the optimum, floored for a log axis
+//   land(w0, w1) a point in x's own units on the landscape's coordinates (Landscape.shift, .scale)
+// and a frame `f`: { i (the record shown; -1: the start), w0, w1, steps (curve indices up to i), ghost (all
+// curve indices trained so far, or null when unchanged), store }.
+
+import { decode, padded, logRange } from "./numbers.js";
+import { PIN_COLORS } from "./legend.js";
+import { curve, empty, lines, marker } from "./layers.js";
+
+export const ORDER = ["fit", "landscape", "loss", "gap", "weights"]; // reading order, two to a row
+export const TITLES = {
+  fit: "Data and fit", landscape: "Loss landscape: the path on the bowl",
+  loss: "Loss", gap: "Gap to the optimum: run against theory", weights: "Weights",
+};
+
+const at = (i, y) => (i >= 0 ? { x: [i], y: [y] } : empty());
+const edge = (c) => (c.theme.dark ? "#0E1117" : "#ffffff");
+const pinned = (name, width) => PIN_COLORS.map((color, k) => curve(`${name} #${k + 1}`, color, width, { opacity: 0.85, hover: false }));
+const pinNames = (name) => PIN_COLORS.map((_, k) => `${name} #${k + 1}`);
+
+function stepAxis(c) {
+  const end = Math.max(c.h.total - 1, 1);
+  return { range: [0, end], tickformat: ",d", ...(end <= 10 ? { dtick: 1 } : {}) };
+}
+
+function stepAxes(c, y, yaxis = {}) {
+  const s = stepAxis(c);
+  return { x: "step", y, xRange: s.range, xaxis: s, yaxis };
+}
+
+// The landscape's path through `steps`, from the start, in its coordinates.
+function path(c, w0s, w1s) {
+  const pts = [c.land(c.h.init[0], c.h.init[1]), ...w0s.map((w, k) => c.land(w, w1s[k]))];
+  return { x: pts.map((p) => p[0]), y: pts.map((p) => p[1]) };
+}
+
+// A pinned run's curves, decoded once per pins message.
+export function pinSeries(pins, background) {
+  return pins.map((p) => ({ label: p.label, same: p.background === background, steps: Array.from(decode(p.steps)),
+    loss: Array.from(decode(p.loss)), w0: Array.from(decode(p.w0)), w1: Array.from(decode(p.w1)) }));
+}
+
+export const fit = {
+  scene(c) {
+    const { h, colors } = c;
+    const xs = decode(h.points.x);
+    const ys = decode(h.points.y);
+    const [x0, x1] = h.x_range;
+    const line = (w, color, dash, width, name) => lines(name, [x0, x1], [w[0] * x0 + w[1], w[0] * x1 + w[1]], color, dash, width);
+    const under = [
+      { type: xs.length > 2000 ? "scattergl" : "scatter", mode: "markers", x: Array.from(xs), y: Array.from(ys), name: "data",
+        marker: { color: colors.data, size: xs.length <= 1000 ? 7 : 4, opacity: xs.length <= 1000 ? 0.75 : 0.4 },
+        hoverinfo: "skip", cliponaxis: false },
+      line(h.optimum, colors.optimum, "dot", 2, "least squares"),
+    ];
+    if (h.true) under.splice(1, 0, line(h.true, colors.true, "dash", 2, "true line"));
+    const [xLabel, yLabel] = h.labels || ["x", "y"];
+    return { under, over: [line(h.init, colors.fit, "solid", 4, "current fit")], axes: { x: xLabel, y: yLabel, xRange: h.x_range } };
+  },
+  range: (c) => c.h.y_range,
+  frame(c, f) {
+    const [x0, x1] = c.h.x_range;
+    return { "current fit": { x: [x0, x1], y: [f.w0 * x0 + f.w1, f.w0 * x1 + f.w1] } };
+  },
+};
+
+export const landscape = {
+  scene(c) {
+    const { h, colors, theme } = c;
+    const L = h.landscape;
+    const grid = (lo, hi) => Array.from({ length: L.size }, (_, k) => lo + ((hi - lo) * k) / (L.size - 1));
+    const z = decode(L.log_gap);
+    const rows = Array.from({ length: L.size }, (_, r) => Array.from(z.subarray(r * L.size, (r + 1) * L.size)));
+    const [ox, oy] = c.land(h.optimum[0], h.optimum[1]);
+    const [sx, sy] = c.land(h.init[0], h.init[1]);
+    const under = [
+      { type: "contour", x: grid(...L.w0), y: grid(...L.w1), z: rows, ncontours: 14, showscale: false, hoverinfo: "skip",
+        colorscale: theme.dark ? [[0, "#1c3a63"], [1, "#0e1117"]] : [[0, "#a5c8f5"], [1, "#ffffff"]],
+        contours: { coloring: "heatmap", showlines: true }, line: { color: theme.grid, width: 1 }, name: "landscape" },
+      { type: "scatter", mode: "markers", x: [ox], y: [oy], name: "optimum", hoverinfo: "skip",
+        marker: { symbol: "x-thin", size: 14, line: { color: colors.optimum, width: 3 } } },
+      { type: "scatter", mode: "markers", x: [sx], y: [sy], name: "start", hoverinfo: "skip", marker: { color: theme.muted, size: 9 } },
+      ...pinned("pinned path", 1.5),
+    ];
+    const over = [curve("path", colors.fit, 2, { hover: false }), marker("shown step", colors.fit, edge(c))];
+    const [xTitle, yTitle] = L.titles;
+    return { under, over, axes: { x: xTitle, y: yTitle, xRange: L.w0 } };
+  },
+  range: (c) => c.h.landscape.w1,
+  frame(c, f) {
+    const [x, y] = c.land(f.w0, f.w1);
+    return { path: path(c, f.store.at("w0", f.steps), f.store.at("w1", f.steps)), "shown step": { x: [x], y: [y] } };
+  },
+  extras(c, pins) {
+    const out = {};
+    pinNames("pinned path").forEach((name, k) => {
+      const p = pins[k];
+      out[name] = p && p.same ? path(c, p.w0, p.w1) : empty();
+    });
+    return out;
+  },
+};
+
+export const loss = {
+  scene(c) {
+    const { h, colors } = c;
+    const star = c.lossY(h.loss_star);
+    const under = [lines("least-squares loss", [0, Math.max(h.total - 1, 1)], [star, star], colors.optimum, "dash", 1.5), ...pinned("pinned loss", 2)];
+    const over = [curve("loss (whole run)", colors.fit, 1.5, { opacity: 0.3 }), curve("loss", colors.fit, 2.5),
+      marker("shown step", colors.fit, edge(c))];
+    if (h.held_out) over.push(curve("held-out loss", colors.theory, 2, { dash: "dash" }));
+    const yaxis = c.logY ? { type: "log", dtick: 1, exponentformat: "power" } : { type: "linear" };
+    return { under, over, axes: stepAxes(c, "loss (MSE)", yaxis) };
+  },
+  range: (c) => c.lossRange(Math.min(c.h.loss_star, c.h.start_loss), c.h.start_loss),
+  frame(c, f) {
+    const s = f.store;
+    const out = { loss: { x: f.steps, y: s.at("loss", f.steps).map(c.lossY) }, "shown step": at(f.i, f.i >= 0 ? c.lossY(s.get("loss", f.i)) : 0) };
+    if (c.h.held_out && s.has("test_loss")) out["held-out loss"] = { x: f.steps, y: s.at("test_loss", f.steps).map(c.lossY) };
+    if (f.ghost) out["loss (whole run)"] = { x: f.ghost, y: s.at("loss", f.ghost).map(c.lossY) };
+    return out;
+  },
+  extras(c, pins) {
+    const out = {};
+    pinNames("pinned loss").forEach((name, k) => {
+      const p = pins[k];
+      out[name] = p ? { x: p.steps, y: p.loss.map(c.lossY) } : empty();
+    });
+    return out;
+  },
+};
+
+export const gap = {
+  scene(c) {
+    const { colors } = c;
+    const under = [...pinned("pinned gap", 2), curve("theory", colors.theory, 2, { dash: "dash" })];
+    const over = [curve("gap (whole run)", colors.fit, 1.5, { opacity: 0.3 }), curve("gap", colors.fit, 2.5), marker("shown step", colors.fit, edge(c))];
+    return { under, over, axes: stepAxes(c, "loss − least-squares loss", { type: "log", dtick: 2, exponentformat: "power" }) };
+  },
+  range: (c) => logRange(c.gapFloor, Math.max(c.h.start_loss - c.h.loss_star, 1e-30)),
+  frame(c, f) {
+    const s = f.store;
+    const out = { gap: { x: f.steps, y: s.at("loss", f.steps).map(c.gap) }, "shown step": at(f.i, f.i >= 0 ? c.gap(s.get("loss", f.i)) : 0) };
+    if (f.ghost) out["gap (whole run)"] = { x: f.ghost, y: s.at("loss", f.ghost).map(c.gap) };
+    return out;
+  },
+  extras(c, pins) {
+    const out = {};
+    pinNames("pinned gap").forEach((name, k) => {
+      const p = pins[k];
+      out[name] = p && p.same ? { x: p.steps, y: p.loss.map(c.gap) } : empty();
+    });
+    return { ...out, ...this.theory(c) };
+  },
+  // theory's predicted gap, at the header's curve steps (none when theory does not predict this run)
+  theory(c) {
+    const predicted = c.h.predicted ? decode(c.h.predicted) : null;
+    if (!predicted) return { theory: empty() };
+    const steps = c.h.steps.curve.slice(0, predicted.length);
+    return { theory: { x: steps, y: steps.map((_, k) => Math.max(predicted[k], c.gapFloor)) } };
+  },
+};
+
+export const weights = {
+  scene(c) {
+    const { h, colors } = c;
+    const end = Math.max(h.total - 1, 1);
+    const flat = (y, color, dash, name) => lines(name, [0, end], [y, y], color, dash, 1.5);
+    const under = [flat(h.optimum[0], colors.w0, "dot", "least-squares w0"), flat(h.optimum[1], colors.w1, "dot", "least-squares w1")];
+    if (h.true) under.push(flat(h.true[0], colors.w0, "dash", "true w0"), flat(h.true[1], colors.w1, "dash", "true w1"));
+    const over = [curve("w0 (whole run)", colors.w0, 1.5, { opacity: 0.3 }), curve("w1 (whole run)", colors.w1, 1.5, { opacity: 0.3 }),
+      curve("w0", colors.w0, 2.5), curve("w1", colors.w1, 2.5), marker("shown step", colors.w0, edge(c), { color: [colors.w0, colors.w1] })];
+    return { under, over, axes: stepAxes(c, "weight") };
+  },
+  range(c) {
+    const h = c.h;
+    const ws = [h.init[0], h.init[1], h.optimum[0], h.optimum[1], ...(h.true || [])];
+    return padded(Math.min(...ws), Math.max(...ws));
+  },
+  frame(c, f) {
+    const s = f.store;
+    const out = { w0: { x: f.steps, y: s.at("w0", f.steps) }, w1: { x: f.steps, y: s.at("w1", f.steps) },
+      "shown step": f.i >= 0 ? { x: [f.i, f.i], y: [f.w0, f.w1] } : empty() };
+    if (f.ghost) Object.assign(out, { "w0 (whole run)": { x: f.ghost, y: s.at("w0", f.ghost) }, "w1 (whole run)": { x: f.ghost, y: s.at("w1", f.ghost) } });
+    return out;
+  },
+};
+
+export const PANELS = { fit, landscape, loss, gap, weights };
