@@ -409,8 +409,8 @@ def share(settings: Settings) -> None:
         data, header = None, True
         if settings.data == "csv":
             data = data_choice.choose(settings).data
-            table = (st.session_state.get(data_choice.TABLE) or (None, None))[1]
-            header = getattr(table, "header", True)
+            upload = st.session_state.get(data_choice.TABLE)
+            header = getattr(upload.table if upload is not None else None, "header", True)
             if data is None:
                 st.caption("Choose a CSV file to get the command that fits it.")
                 return
