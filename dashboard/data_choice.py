@@ -102,7 +102,7 @@ def upload_controls(where, values: dict) -> None:
         "it is never stored on the server or shown to anyone else.",
     )  # fmt: skip
     upload: Upload | None = st.session_state.get(TABLE)
-    # the widget hands over a file only while Streamlit still has its bytes: once, as it is uploaded
+    # a file is read once, when it arrives; later runs use the table read from it
     if file is not None and (upload is None or upload.file_id != file.file_id):
         _forget_upload()
         upload = st.session_state[TABLE] = uploads().read(file)
@@ -117,8 +117,7 @@ def upload_controls(where, values: dict) -> None:
 
 
 def _file_changed() -> None:
-    """The uploader's value changed: the visitor removed the file or chose another, or Streamlit no longer
-    has the bytes of the one read (uploads.forget_bytes), which leaves the file's id in its place."""
+    """The uploader's value changed: the visitor removed the file or chose another."""
     upload: Upload | None = st.session_state.get(TABLE)
     if upload is None or getattr(st.session_state.get(UPLOAD), "file_id", None) != upload.file_id:
         _forget_upload()

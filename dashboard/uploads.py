@@ -2,12 +2,13 @@
 
 What a visitor's upload costs the server, and how each part is bounded:
 - Streamlit keeps an uploaded file's bytes in memory until its visitor removes the file or the session
-  ends: for the whole visit, and after the tab closes until the disconnected session expires (two
-  minutes) and is collected. Once the file is read the page has no use for them: they are dropped at once.
+  ends (after the tab closes, until the disconnected session expires). Its public API has no call that
+  drops them sooner, so a table's share of the budget pays for them too, for as long as the table is kept.
 - Reading holds the file's rows a chunk at a time, its columns as float32 (linreg_core.csvfile): the
   server reads one file at a time, so visitors uploading together never add their reads up.
-- What is kept is the table (at most csvfile.MAX_CELLS numbers) and what is worked out from it (the data
-  set, a hold-out's split, standardised x): every visitor's together stay within `budget_mb`. When it is
+- What is kept is the file's bytes, the table (at most csvfile.MAX_CELLS numbers) and what is worked out
+  from it (the data set, a hold-out's split, standardised x): every visitor's together stay within
+  `budget_mb`. When it is
   spent, a new upload is refused with a message; nobody's table or run is touched. A visitor's share is
   given back when the table is replaced or removed, or when the session is gone.
 """
@@ -19,11 +20,9 @@ import threading
 import weakref
 from dataclasses import dataclass
 
-from streamlit.runtime.scriptrunner import get_script_run_ctx
-
 from linreg_core.data import CsvTable, DataError, read_csv
 
-BUDGET_MB = 128  # every visitor's uploaded tables together
+BUDGET_MB = 192  # every visitor's uploads together (bytes, tables and what is worked out from them)
 ROW_EXTRA_BYTES = 20  # per row, besides the table: the data set's x and y, a hold-out's split, standardised x
 READ_WAIT_S = 30.0  # how long an upload waits for the files ahead of it to be read
 
@@ -60,8 +59,8 @@ class Uploads:
             return sum(self._held.values())
 
     def read(self, file) -> Upload:
-        """Read an uploaded file (a Streamlit UploadedFile), drop Streamlit's copy of its bytes, and pay
-        for the table from the budget."""
+        """Read an uploaded file (a Streamlit UploadedFile) and pay for it from the budget: its table, and the
+        bytes Streamlit keeps while the table is used."""
         digest = hashlib.sha256(file.getbuffer()).hexdigest()[:16]
         if not self._reading.acquire(timeout=READ_WAIT_S):
             return Upload(file.file_id, digest, None, _busy())
@@ -71,10 +70,9 @@ class Uploads:
             table, problem = None, str(e)
         finally:
             self._reading.release()
-            forget_bytes(file)
         if table is None:
             return Upload(file.file_id, digest, None, problem)
-        cost = table.nbytes + ROW_EXTRA_BYTES * table.rows
+        cost = table.nbytes + ROW_EXTRA_BYTES * table.rows + file.size
         share = self._reserve(cost)
         if share is None:
             return Upload(file.file_id, digest, None, self._spent(table, cost))
@@ -118,12 +116,3 @@ def _busy() -> str:
         f"The server is busy reading other visitors' files (waited {READ_WAIT_S:.0f} s). Upload the file again "
         "in a moment."
     )
-
-
-def forget_bytes(file) -> None:
-    """Drop Streamlit's own copy of an uploaded file's bytes (see the module's docstring). Streamlit has no
-    public call for this; its file manager's own remove_file is what the uploader's delete request calls.
-    The uploader still shows the file; its widget returns None from the next run on."""
-    ctx = get_script_run_ctx()
-    if ctx is not None:
-        ctx.uploaded_file_mgr.remove_file(ctx.session_id, file.file_id)

@@ -22,9 +22,12 @@ from dashboard.training import (
 )
 from linreg_core.settings import Settings
 
+OTHERS: set[int] = set()  # workers of services other tests left running in this process (the page's own)
+
 
 @pytest.fixture
 def svc():
+    OTHERS.update(worker_processes())
     service = TrainingService()
     assert wait_until_ready(service, 120)
     yield service
@@ -32,11 +35,14 @@ def svc():
 
 
 def worker_processes() -> list[int]:
-    """The live training workers of this process (a zombie has given its memory back already)."""
+    """The live training workers of this process, but for those in OTHERS (a zombie has given its memory
+    back already)."""
     found = []
     for p in psutil.Process().children():
         try:
-            if p.status() != psutil.STATUS_ZOMBIE and "dashboard.worker" in " ".join(p.cmdline()):
+            if p.pid in OTHERS or p.status() == psutil.STATUS_ZOMBIE:
+                continue
+            if "dashboard.worker" in " ".join(p.cmdline()):
                 found.append(p.pid)
         except psutil.Error:  # it ended between the listing and the look
             pass
@@ -134,6 +140,7 @@ def test_a_worker_that_dies_fails_its_job_clearly_and_the_next_job_gets_a_new_wo
 def test_a_replacement_never_starts_while_the_worker_it_replaces_is_alive():
     """Recycled after every job, with runs submitted as the recycling happens: two TensorFlows (~500 MB
     each) never hold memory at once."""
+    OTHERS.update(worker_processes())
     svc = TrainingService(recycle_mb=1)
     most, stop = [0], threading.Event()
 

@@ -51,6 +51,7 @@ RETRY_FOR_S = 60.0
 class Said(TypedDict):
     kind: str  # "success", "info", "warning" or "error": the colour of the status line
     text: str  # the sentence shown
+    step: NotRequired[int | None]  # the record the sentence speaks of (a run's last), None when none
 
 
 class Status(Said):
