@@ -67,8 +67,8 @@ def test_a_link_streamlit_drops_whole_gets_a_notice_a_clean_address_and_the_defa
     notice = page.get_by_test_id("stAlert").filter(has_text="This link has 1,001 parameters")
     notice.wait_for()
     assert "none of its settings could be used" in notice.inner_text()
-    view = wait_done(page)
     page.wait_for_function("() => !window.location.search.includes('p999')")
+    view = wait_done(page)  # the run shown once the address is clean (cleaning it reruns the page)
     assert "p0=" not in page.url and "lr=0.1" not in page.url
     _, _, values, _ = engine(Settings())  # the defaults, as the notice says
     assert view["table"]["w0"][0] == f"{values[-1, 1]:.4f}"
