@@ -84,3 +84,30 @@ def test_pinned_runs_overlay_their_curves_and_paths_labelled_by_what_differs(pag
     assert divergence is not None and len(trace(view, "loss", "pinned loss #2")["x"]) >= 1
     assert np.isfinite(trace(view, "loss", "pinned loss #2")["y"]).all()  # a diverged pin draws no inf
     screenshot(page, "compare-runs")
+
+
+@pytest.mark.parametrize(
+    "settings", [Settings(data="tips", standardize=True, lr=0.5), Settings()], ids=["round bowl", "long bowl"]
+)
+def test_the_landscape_draws_one_unit_of_each_weight_at_one_length(page, streamlit_server, settings):
+    """A round bowl is drawn round (standardised tips, κ 1) and a long one √κ times longer than wide: the
+    painted axes give a unit of either weight the same number of pixels, over the grid's equal spans."""
+    import urllib.parse
+
+    from linreg_core.claims import claims
+    from linreg_core.data import load
+
+    page.goto(f"{streamlit_server}/?{urllib.parse.urlencode(settings.to_query())}")
+    wait_done(page)
+    page.locator(".gtl-panel-landscape").scroll_into_view_if_needed()
+    axes = page.evaluate(
+        """() => { const L = document.querySelector('.gtl-plot[data-plot=landscape]')._fullLayout;
+             const span = (a) => Math.abs(a.range[1] - a.range[0]);
+             return { x: L.xaxis._length / span(L.xaxis), y: L.yaxis._length / span(L.yaxis),
+                      xspan: span(L.xaxis), yspan: span(L.yaxis), w: L.xaxis._length }; }"""
+    )
+    assert axes["x"] == pytest.approx(axes["y"], rel=0.01), axes  # pixels per unit, on both axes
+    assert axes["xspan"] == pytest.approx(axes["yspan"], rel=1e-6) and axes["w"] > 150, axes
+    kappa = claims(theory(load(settings), settings)).kappa
+    assert (kappa < 1.01) == settings.standardize  # the round one is the standardised one
+    screenshot(page, f"landscape-aspect-kappa-{kappa:.3g}")

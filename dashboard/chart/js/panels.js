@@ -90,7 +90,9 @@ export const landscape = {
     ];
     const over = [curve("path", colors.fit, 2, { hover: false }), marker("shown step", colors.fit, edge(c))];
     const [xTitle, yTitle] = L.titles;
-    return { under, over, axes: { x: xTitle, y: yTitle, xRange: L.w0 } };
+    // one unit of w0 as long as one of w1 on screen, so a round bowl is drawn round and the rings' axis ratio is √κ
+    const square = { constrain: "domain" };
+    return { under, over, axes: { x: xTitle, y: yTitle, xRange: L.w0, xaxis: square, yaxis: { ...square, scaleanchor: "x", scaleratio: 1 } } };
   },
   range: (c) => c.h.landscape.w1,
   frame(c, f) {
