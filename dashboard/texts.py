@@ -168,6 +168,20 @@ def scaling_note(c: Claims, data) -> str | None:
     )
 
 
+def data_default_note(raw: Claims, title: str) -> str:
+    """Why x is standardised on arrival, from the claims of the same run on the raw x (`raw`)."""
+    s, o = raw.settings, raw.optimizer
+    at = f"{o.label} at {rate_text(s.lr)}"
+    if raw.regime == "exact" and raw.verdict == "diverges":
+        what = f"{at} diverges: it is stable only below {limit_text(raw.bound)} there"
+    elif raw.regime == "exact":
+        what = f"{at} converges too, but slower: the gap to the optimum loss {change_text(raw.factor)}"
+    else:
+        what = "the bowl is a long narrow valley"
+    kappa = "" if raw.kappa is None else f" (condition number {big(raw.kappa)})"
+    return f"*Standardise x* is on by default for {title}. On the raw x, {what}{kappa}."
+
+
 def live_warning(c: Claims) -> Status | None:
     """Said while a run trains, before its numbers show it."""
     if c.verdict == "diverges":
