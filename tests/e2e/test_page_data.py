@@ -14,7 +14,7 @@ from harness import screenshot
 from view import read, trace, wait_done
 
 from linreg_core.analysis import analyse
-from linreg_core.data import bundled
+from linreg_core.data import BUNDLED, bundled
 from linreg_core.settings import Settings
 
 pytestmark = pytest.mark.e2e
@@ -115,3 +115,23 @@ def test_every_download_holds_what_the_page_showed(page, streamlit_server):
     assert out.stdout.splitlines()[-1].endswith(f"w0: {shown_w0}, w1: {shown_w1}"), out.stdout[-200:]
     assert settings.cli_args() == ["--seed", "2", "--steps", "400", "--lr", "0.05"]
     assert read(page)["run"] == view["run"]  # downloading did not rerun the page
+
+
+@pytest.mark.parametrize("source", sorted(BUNDLED))
+def test_each_bundled_set_opened_by_address_arrives_on_a_converging_run(page, streamlit_server, source):
+    """No red "Diverging" on arrival: the painted run reaches the least-squares loss, and where x was
+    standardised by the data's default, the page says so with the way back."""
+    page.goto(f"{streamlit_server}/?data={source}")
+    view = wait_done(page)
+    assert view["kind"] == "success" and not view["status"].startswith("Diverging"), view["status"]
+    loss = trace(view, "loss", "loss")["y"]
+    info = analyse(bundled(source))
+    assert np.all(np.isfinite(loss)) and loss[-1] == pytest.approx(info.loss_star, rel=1e-3)
+    said = page.get_by_test_id("stAlert").filter(has_text="is on by default for")
+    if Settings(data=source).standardize:
+        said.wait_for()
+        assert page.get_by_role("button", name="Train on the raw x").is_visible()
+    else:
+        assert said.count() == 0
+    assert page.get_by_test_id("stException").count() == 0
+    screenshot(page, f"arrival-{source}")
