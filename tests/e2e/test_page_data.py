@@ -135,3 +135,26 @@ def test_each_bundled_set_opened_by_address_arrives_on_a_converging_run(page, st
         assert said.count() == 0
     assert page.get_by_test_id("stException").count() == 0
     screenshot(page, f"arrival-{source}")
+
+
+def test_a_semicolon_file_with_decimal_commas_fits_its_least_squares_line(page, streamlit_server):
+    """Excel's CSV export in Germany: a byte-order mark, quoted headers, semicolons, decimal commas, CRLF.
+    Uploaded on the page's defaults, it trains to the least-squares line of the numbers written in it."""
+    x = [14.5, 16.25, 11.0, 15.75, 18.5, 22.0, 19.25, 25.5, 23.0]
+    y = [215.5, 325.0, 185.25, 332.0, 406.75, 522.0, 412.5, 614.0, 544.25]
+    rows = [f"{a};{b}".replace(".", ",") for a, b in zip(x, y, strict=True)]
+    content = ("\ufeff" + '"Temperatur (°C)";"Umsatz (€)"\r\n' + "\r\n".join(rows) + "\r\n").encode()
+    page.goto(f"{streamlit_server}/?data=csv")
+    page.get_by_test_id("stFileUploader").wait_for()
+    page.locator("[data-testid='stFileUploader'] input[type=file]").set_input_files(
+        files=[{"name": "Eisverkauf.csv", "mimeType": "text/csv", "buffer": content}]
+    )
+    view = wait_done(page)
+    assert view["kind"] == "success", view["status"]
+    (slope, intercept), *_ = np.linalg.lstsq(np.column_stack([x, np.ones(len(x))]), np.array(y), rcond=None)
+    assert float(view["table"]["w0"][0]) == pytest.approx(slope, abs=1e-3)
+    assert float(view["table"]["w1"][0]) == pytest.approx(intercept, abs=2e-2)
+    np.testing.assert_array_equal(np.float32(trace(view, "fit", "data")["x"]), np.float32(x))
+    page.get_by_text("numbers with decimal commas").wait_for()
+    assert page.get_by_test_id("stException").count() == 0
+    screenshot(page, "upload-semicolons-decimal-commas")
