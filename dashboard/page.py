@@ -424,7 +424,7 @@ def take_home(settings: Settings, chosen: Chosen, c: Claims | None) -> None:
     shown: ShownRun | None = st.session_state.get(RUN)
     if chosen.data is None or shown is None or shown.settings != settings or shown.data_identity != chosen.identity:
         return
-    downloads.offer(settings, chosen.data, c.theory.train, shown.values, shown.columns)
+    downloads.offer(c, chosen.data, shown.values, shown.columns)
 
 
 def share(settings: Settings) -> None:

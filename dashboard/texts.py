@@ -394,6 +394,15 @@ def _gap_caption(c: Claims) -> str:
     )
 
 
+# The run chart's panels in reading order, and their titles (dashboard/chart/js/panels.js draws them; the HTML
+# download too; tests/test_downloads.py holds the two alike).
+PANELS = ("fit", "landscape", "loss", "gap", "weights")
+PANEL_TITLES = {
+    "fit": "Data and fit", "landscape": "Loss landscape: the path on the bowl", "loss": "Loss",
+    "gap": "Gap to the optimum: run against theory", "weights": "Weights",
+}  # fmt: skip
+
+
 # ---- The run chart's own words. The browser shows them as text and fills in each {name} with a number. ----
 
 CHART_LEGEND = {
