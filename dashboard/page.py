@@ -208,28 +208,31 @@ def about_data(settings: Settings, chosen: Chosen) -> Claims | None:
     if chosen.data is None:
         return None
     c = _claims_for(chosen, settings)
-    _data_default_said(settings, chosen)
+    if _data_default_said(settings, chosen, c):
+        return c
     note = texts.scaling_note(c, chosen.data)
     if note:
         st.info(note, icon=":material/straighten:")
     return c
 
 
-def _data_default_said(settings: Settings, chosen: Chosen) -> None:
-    """When x is standardised because the data's default says so: why, and one click back to the raw x."""
+def _data_default_said(settings: Settings, chosen: Chosen, c: Claims) -> bool:
+    """When x is standardised because the data's default says so: why, and one click back to the raw x.
+    Whether it was said (it stands for the scaling note then)."""
     if not settings.standardize or settings.non_default().get("standardize") is not None:
-        return
+        return False
     key = (settings, chosen.identity)
     memo = st.session_state.get(RAW_CLAIMS)
     if memo is None or memo[0] != key:
         memo = (key, claims(data_choice.theory_for(chosen, settings.changed(standardize=False))))
         st.session_state[RAW_CLAIMS] = memo
     box = st.container(horizontal=True, gap="small", vertical_alignment="center")
-    box.info(texts.data_default_note(memo[1], chosen.data.title), icon=":material/tune:", width="stretch")
+    box.info(texts.data_default_note(memo[1], c, chosen.data.title), icon=":material/tune:", width="stretch")
     box.button(
         "Train on the raw x", key=RAW_X, on_click=_raw_x, icon=":material/undo:",
         help="Turn off *standardise x*: the run trains on x as the data gives it.",
     )  # fmt: skip
+    return True
 
 
 def _raw_x() -> None:

@@ -168,8 +168,9 @@ def scaling_note(c: Claims, data) -> str | None:
     )
 
 
-def data_default_note(raw: Claims, title: str) -> str:
-    """Why x is standardised on arrival, from the claims of the same run on the raw x (`raw`)."""
+def data_default_note(raw: Claims, c: Claims, title: str) -> str:
+    """Why x is standardised on arrival, from the claims of the same run on the raw x (`raw`) and of the run
+    itself (`c`); it stands for the scaling note too, so a phone shows one box, not two."""
     s, o = raw.settings, raw.optimizer
     at = f"{o.label} at {rate_text(s.lr)}"
     if raw.regime == "exact" and raw.verdict == "diverges":
@@ -179,7 +180,13 @@ def data_default_note(raw: Claims, title: str) -> str:
     else:
         what = "the bowl is a long narrow valley"
     kappa = "" if raw.kappa is None else f" (condition number {big(raw.kappa)})"
-    return f"*Standardise x* is on by default for {title}. On the raw x, {what}{kappa}."
+    k = c.coords
+    now = f" Centred on {k.shift:.3g} and divided by {k.scale:.3g}, x makes a bowl of condition number {big(c.kappa)}"
+    now += f", stable below {limit_text(c.full_bound)}." if c.full_bound is not None else "."
+    return (
+        f"*Standardise x* is on by default for {title}. On the raw x, {what}{kappa}.{now} The landscape shows the "
+        "weights trained, of standardised x; the other charts show the line in x's own units."
+    )
 
 
 def live_warning(c: Claims) -> Status | None:

@@ -84,12 +84,14 @@ def test_the_note_says_what_the_raw_run_does(source):
     raw = Settings(data=source, standardize=False)
     data = load(raw)
     c = claims(theory(data, raw))
-    note = texts.data_default_note(c, data.title)
+    run = claims(theory(data, Settings(data=source)))
+    note = texts.data_default_note(c, run, data.title)
     end, divergence, _ = trained(data, raw)
     assert divergence is not None
     assert note.startswith(f"*Standardise x* is on by default for {data.title}. On the raw x, gradient descent at "
                            f"0.02 diverges: it is stable only below {texts.limit_text(c.bound)} there")  # fmt: skip
     assert 0.02 > c.bound  # the bound named is one the run is above
+    assert f"stable below {texts.limit_text(run.full_bound)}." in note and 0.02 < run.full_bound  # and the run not
 
 
 def page_records(at: AppTest) -> np.ndarray:
