@@ -44,6 +44,7 @@ MAX_CELLS = 2_000_000  # numbers a table keeps (8 MB as float32): a million rows
 MAX_NAME = 100  # characters of a column name kept
 CHUNK_ROWS = 65_536  # rows parsed at a time: their float64 frame is a few MB, whatever the file's length
 SHOWN_LINES = 5  # line numbers listed in a notice before "…"
+SNIFF_LINES = 20  # lines the separator is judged on: a header alone may hold any character in its quotes
 SEPARATOR_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
 assert MAX_CELLS >= 2 * MAX_CSV_ROWS  # the chosen two columns always fit
 
@@ -220,7 +221,7 @@ def _layout(text: str, label: str, header: bool | str, whole: bool) -> _Layout:
             )
         text = text[: text.rfind("\n") + 1]
     first_line = next((line for line in text.splitlines() if line.strip()), "")
-    separator = separator_of(first_line)
+    separator = separator_of("\n".join([line for line in text.splitlines() if line.strip()][:SNIFF_LINES]))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
     first, blanks, starts_at = None, 0, 1
     try:

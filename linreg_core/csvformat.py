@@ -45,12 +45,12 @@ FORMATS = (
 )  # fmt: skip
 
 
-def separator_of(first_line: str) -> str:
-    """The separator of a file whose first non-blank line is this: commas when the sniffer finds none."""
+def separator_of(lines: str) -> str:
+    """The separator of a file that starts with these lines: commas when the sniffer finds none."""
     sniffer = csv.Sniffer()
     sniffer.preferred = PREFERRED
     try:
-        return sniffer.sniff(first_line, delimiters=SEPARATORS).delimiter
+        return sniffer.sniff(lines, delimiters=SEPARATORS).delimiter
     except csv.Error:  # one column, or nothing the sniffer can tell: commas, as a CSV file's name says
         return ","
 

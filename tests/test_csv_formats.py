@@ -88,3 +88,11 @@ def test_a_file_no_reading_fits_is_refused_in_one_line(content, message):
     with pytest.raises(DataError) as err:
         read_csv(content, name="mixed.csv")
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_quoted_header_with_semicolons_inside_does_not_decide_the_separator():
+    """Markup in a column name (style="a:1;b:2") holds semicolons: the rows below say the commas separate."""
+    content = b'"<span style=""font-size:40px;color:red"">x</span>","y; z"\r\n0,1.0\r\n1,3.1\r\n2,5.2\r\n'
+    table = read_csv(content, name="styled.csv")
+    assert table.separator == "," and table.rows == 3 and table.notes == ()
+    np.testing.assert_array_equal(table.values["y; z"], np.float32([1.0, 3.1, 5.2]))
