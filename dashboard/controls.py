@@ -43,12 +43,12 @@ def _label_of(value: Any) -> str:
 
 def widget(
     name: str, kind: type, k: Knob, where: Any, title: Callable[[Any], str] | None = None,
-    stops: tuple | None = None,
+    stops: tuple | None = None, on_change: Callable[[], None] | None = None,
 ) -> Any:  # fmt: skip
     """Draw one setting's widget in `where` (it keeps its value in st.session_state[name]). `title` names a
     choice's or a grid's values for people (the setting's values stay short, for the URL and the command
     line); `stops` replaces a grid's declared stops (the batch size's, capped at the data's size)."""
-    common = {"key": name, "help": k.help}
+    common = {"key": name, "help": k.help, "on_change": on_change}
     if k.widget == "choice":
         names = {"format_func": title} if title else {}
         if len(k.choices) <= 3:
@@ -103,12 +103,14 @@ def sidebar(
     after: dict[str, Callable[[Any, dict[str, Any]], None]] | None = None,
     titles: dict[str, Callable[[Any], str]] | None = None,
     grids: dict[str, Callable[[dict[str, Any]], tuple[tuple, Callable[[Any], str]] | None]] | None = None,
+    changed: dict[str, Callable[[], None]] | None = None,
 ) -> Settings:
     """Every declared setting as a widget, grouped under its heading; returns the chosen Settings.
 
     `after[name](container, values_so_far)` draws extra things right under a setting's widget (the
     learning rate's note and quick choices). `titles[name]` names a choice's options. `grids[name](values_so_far)`
-    gives a grid's stops and their names for these values (or None for the declared ones). Settings whose
+    gives a grid's stops and their names for these values (or None for the declared ones). `changed[name]`
+    runs when the visitor changes that widget, before the rerun. Settings whose
     `when` does not hold (e.g. the generator's noise with a real data set) are not drawn.
     """
     read_url(settings_type)
@@ -124,7 +126,7 @@ def sidebar(
             continue
         shaped = (grids or {}).get(name)
         stops, title = (shaped(values) if shaped else None) or (None, None)
-        values[name] = widget(name, kind, k, where, title or (titles or {}).get(name), stops)
+        values[name] = widget(name, kind, k, where, title or (titles or {}).get(name), stops, (changed or {}).get(name))
         if after and name in after:
             after[name](where, values)
     return settings_type.from_mapping(values)

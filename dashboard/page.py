@@ -24,7 +24,7 @@ import streamlit as st
 from linreg_core import export
 from linreg_core.claims import Claims, claims
 from linreg_core.prepare import held_out_count
-from linreg_core.settings import BATCH_STOPS, Settings, format_value, knobs
+from linreg_core.settings import BATCH_STOPS, Settings, data_defaults, format_value, knobs
 
 from . import controls, data_choice, downloads, memory, service, texts, training, view_model
 from .chart import component as chart
@@ -41,6 +41,8 @@ PIN_POINTS = 400  # points of a pinned run's curves: log-spaced, so its fast sta
 JOB = "training-job"
 AGAIN = "run-again"
 CLAIMS = "run-claims"  # (settings and points, their Claims): computed once per rerun
+RAW_CLAIMS = "raw-x-claims"  # the same, of the run on the raw x (the data's default standardises it)
+RAW_X = "raw-x"
 # At most this many carriers a second. Each is a Streamlit element: the browser spends ~10 ms of its main
 # thread on it (a React render, a component mounted), so at 30 a second a live run at n = 1e6 kept that
 # thread busy ~84% of the time, at 12 ~61%, and a burst's last run painted 15% sooner. The chart still draws
@@ -121,6 +123,7 @@ def controls_sidebar() -> tuple[Settings, Chosen]:
         after={"data": data_choice.upload_controls, "lr": _lr_extras},
         titles={"data": data_choice.title_of},
         grids={"batch_size": _batch_sizes},
+        changed={"data": _data_changed},
     )
     st.sidebar.button(
         "Run again", key=AGAIN, type="primary", width="stretch", help="Train and animate this run once more."
@@ -181,6 +184,11 @@ def _batch_sizes(values: dict) -> tuple[tuple, object] | None:
     return stops, lambda v: f"all ({n_train:,})" if v == 0 else f"{v:,}"
 
 
+def _data_changed() -> None:
+    """A new data source starts on its own defaults (x standardised where the raw x would diverge)."""
+    st.session_state.update(data_defaults(st.session_state["data"]))
+
+
 def _set_lr(rate: float) -> None:
     st.session_state["lr"] = rate
 
@@ -200,10 +208,35 @@ def about_data(settings: Settings, chosen: Chosen) -> Claims | None:
     if chosen.data is None:
         return None
     c = _claims_for(chosen, settings)
+    if _data_default_said(settings, chosen, c):
+        return c
     note = texts.scaling_note(c, chosen.data)
     if note:
         st.info(note, icon=":material/straighten:")
     return c
+
+
+def _data_default_said(settings: Settings, chosen: Chosen, c: Claims) -> bool:
+    """When x is standardised because the data's default says so: why, and one click back to the raw x.
+    Whether it was said (it stands for the scaling note then)."""
+    if not settings.standardize or settings.non_default().get("standardize") is not None:
+        return False
+    key = (settings, chosen.identity)
+    memo = st.session_state.get(RAW_CLAIMS)
+    if memo is None or memo[0] != key:
+        memo = (key, claims(data_choice.theory_for(chosen, settings.changed(standardize=False))))
+        st.session_state[RAW_CLAIMS] = memo
+    box = st.container(horizontal=True, gap="small", vertical_alignment="center")
+    box.info(texts.data_default_note(memo[1], c, chosen.data.title), icon=":material/tune:", width="stretch")
+    box.button(
+        "Train on the raw x", key=RAW_X, on_click=_raw_x, icon=":material/undo:",
+        help="Turn off *standardise x*: the run trains on x as the data gives it.",
+    )  # fmt: skip
+    return True
+
+
+def _raw_x() -> None:
+    st.session_state["standardize"] = False
 
 
 def run_chart(settings: Settings, chosen: Chosen, c: Claims | None, service: TrainingService) -> None:
@@ -394,7 +427,7 @@ def take_home(settings: Settings, chosen: Chosen, c: Claims | None) -> None:
     shown: ShownRun | None = st.session_state.get(RUN)
     if chosen.data is None or shown is None or shown.settings != settings or shown.data_identity != chosen.identity:
         return
-    downloads.offer(settings, chosen.data, c.theory.train, shown.values, shown.columns)
+    downloads.offer(c, chosen.data, shown.values, shown.columns)
 
 
 def share(settings: Settings) -> None:

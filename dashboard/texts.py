@@ -168,6 +168,27 @@ def scaling_note(c: Claims, data) -> str | None:
     )
 
 
+def data_default_note(raw: Claims, c: Claims, title: str) -> str:
+    """Why x is standardised on arrival, from the claims of the same run on the raw x (`raw`) and of the run
+    itself (`c`); it stands for the scaling note too, so a phone shows one box, not two."""
+    s, o = raw.settings, raw.optimizer
+    at = f"{o.label} at {rate_text(s.lr)}"
+    if raw.regime == "exact" and raw.verdict == "diverges":
+        what = f"{at} diverges: it is stable only below {limit_text(raw.bound)} there"
+    elif raw.regime == "exact":
+        what = f"{at} converges too, but slower: the gap to the optimum loss {change_text(raw.factor)}"
+    else:
+        what = "the bowl is a long narrow valley"
+    kappa = "" if raw.kappa is None else f" (condition number {big(raw.kappa)})"
+    k = c.coords
+    now = f" Centred on {k.shift:.3g} and divided by {k.scale:.3g}, x makes a bowl of condition number {big(c.kappa)}"
+    now += f", stable below {limit_text(c.full_bound)}." if c.full_bound is not None else "."
+    return (
+        f"*Standardise x* is on by default for {title}. On the raw x, {what}{kappa}.{now} The landscape shows the "
+        "weights trained, of standardised x; the other charts show the line in x's own units."
+    )
+
+
 def live_warning(c: Claims) -> Status | None:
     """Said while a run trains, before its numbers show it."""
     if c.verdict == "diverges":
@@ -378,6 +399,15 @@ def _gap_caption(c: Claims) -> str:
         "The gap to the optimum loss on a log scale. Adaptive optimizers rescale every step by the gradient's "
         "running size, so no exact prediction holds: compare the run with plain gradient descent by pinning both."
     )
+
+
+# The run chart's panels in reading order, and their titles (dashboard/chart/js/panels.js draws them; the HTML
+# download too; tests/test_downloads.py holds the two alike).
+PANELS = ("fit", "landscape", "loss", "gap", "weights")
+PANEL_TITLES = {
+    "fit": "Data and fit", "landscape": "Loss landscape: the path on the bowl", "loss": "Loss",
+    "gap": "Gap to the optimum: run against theory", "weights": "Weights",
+}  # fmt: skip
 
 
 # ---- The run chart's own words. The browser shows them as text and fills in each {name} with a number. ----

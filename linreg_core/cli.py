@@ -58,6 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     for note in data.notes:  # how a file was read (rows dropped, no header): stderr keeps the table clean
         print(f"note: {note}", file=sys.stderr)
+    if settings.standardize and "standardize" not in settings.non_default():
+        source = "--csv" if settings.data == "csv" else f"--data {settings.data}"
+        print(f"note: x is standardised by default with {source}; --standardize false trains on the raw x",
+              file=sys.stderr)  # fmt: skip
 
     from .claims import claims, outcome
     from .theory import theory

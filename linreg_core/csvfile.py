@@ -33,6 +33,7 @@ from .csvbytes import (
     one_line,
     open_stream,
 )
+from .csvformat import NumberFormat, is_number_row, number_format, separator_of
 from .dataset import DataError, Dataset
 from .settings import FLOAT32_MAX, MAX_N
 
@@ -43,6 +44,7 @@ MAX_CELLS = 2_000_000  # numbers a table keeps (8 MB as float32): a million rows
 MAX_NAME = 100  # characters of a column name kept
 CHUNK_ROWS = 65_536  # rows parsed at a time: their float64 frame is a few MB, whatever the file's length
 SHOWN_LINES = 5  # line numbers listed in a notice before "…"
+SNIFF_LINES = 20  # lines the separator is judged on: a header alone may hold any character in its quotes
 SEPARATOR_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
 assert MAX_CELLS >= 2 * MAX_CSV_ROWS  # the chosen two columns always fit
 
@@ -200,7 +202,8 @@ class _Layout:
     names: tuple[str, ...]
     skip: int  # records before the first data row: blank lines, then the header
     first_line: int  # the file's line number of the first data row
-    notes: tuple[str, ...]  # how a file without a header was read, names shortened
+    notes: tuple[str, ...]  # how a file without a header was read, names shortened, its number format
+    numbers: NumberFormat = NumberFormat()
 
 
 def _has_first_rows(head: bytes) -> bool:
@@ -218,7 +221,7 @@ def _layout(text: str, label: str, header: bool | str, whole: bool) -> _Layout:
             )
         text = text[: text.rfind("\n") + 1]
     first_line = next((line for line in text.splitlines() if line.strip()), "")
-    separator = next((s for s in (",", "\t", ";") if s in first_line), ",")
+    separator = separator_of("\n".join([line for line in text.splitlines() if line.strip()][:SNIFF_LINES]))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
     first, blanks, starts_at = None, 0, 1
     try:
@@ -245,7 +248,10 @@ def _layout(text: str, label: str, header: bool | str, whole: bool) -> _Layout:
             f"{label} has {len(first):,} columns; this lab reads files of up to {MAX_COLUMNS:,} columns (it fits a "
             "line to two of them): save the columns you need in a file of their own"
         )
-    all_numbers = all(_is_number(c) for c in first if c)
+    # how numbers are written, judged on the rows after the first (which may be a header), or on it alone
+    rest = "".join(text.splitlines(keepends=True)[after_first - 1 :])
+    fmt = number_format(rest if rest.strip() else first_line, separator)
+    all_numbers = is_number_row(first, separator, fmt)
     if header == "auto":
         header = not all_numbers
     elif header and all_numbers:
@@ -262,17 +268,10 @@ def _layout(text: str, label: str, header: bool | str, whole: bool) -> _Layout:
     if header and next_row is not None and len(next_row) > len(names):
         # the parser would quietly take the extra value for a row label; refuse it as it does any later row
         raise DataError(_too_many_values(label, after_first, len(next_row), len(names), header))
+    notes += fmt.notes()
     if header:
-        return _Layout(separator, True, names, blanks + 1, after_first, notes)
-    return _Layout(separator, False, names, blanks, starts_at, notes)
-
-
-def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return "_" not in cell  # Python reads 1_000, a CSV parser does not
+        return _Layout(separator, True, names, blanks + 1, after_first, notes, fmt)
+    return _Layout(separator, False, names, blanks, starts_at, notes, fmt)
 
 
 def _unique_names(cells: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -351,6 +350,7 @@ def _parse(stream: Stream, encoding: str, layout: _Layout, label: str, max_rows:
             with pd.read_csv(
                 text, sep=layout.separator, header=None, names=list(layout.names), skiprows=layout.skip,
                 index_col=False, skip_blank_lines=False, skipinitialspace=True, engine="c", chunksize=CHUNK_ROWS,
+                **layout.numbers.options(),
             ) as chunks:  # fmt: skip
                 for chunk in chunks:
                     columns.add(chunk)

@@ -21,6 +21,7 @@ import numpy as np
 
 from . import optimizers
 from .data import Dataset, linear_like
+from .prepare import batches_per_epoch, held_out_count
 from .settings import Settings
 
 TRAJECTORY_COLUMNS = ("step", "loss", "w0", "w1", "dw0", "dw1")
@@ -107,9 +108,11 @@ def reproduce_script(settings: Settings, dataset: Dataset) -> str:
     """A standalone Python script (NumPy and TensorFlow only) that rebuilds this run's points, float32 for
     float32, and runs the blog's eager GradientTape loop on them with the run's optimizer, printing the lines
     `python -m linreg_core --mode eager` prints. Generated points are drawn again from their seed; any other
-    points are written into the script. Covers full batches on the raw points (ExportError otherwise)."""
+    points are written into the script. Held-out points, standardised x and mini-batches are prepared as the
+    lab prepares them (linreg_core.prepare), written out in NumPy."""
     _check_reproducible(settings, dataset)
     packed = settings.data != "generator" and dataset.n > EMBED_AS_TEXT
+    prepared = _prepared(settings, dataset)
     return "\n".join([
         *_script_header(settings, dataset),
         "",
@@ -125,8 +128,8 @@ def reproduce_script(settings: Settings, dataset: Dataset) -> str:
         "",
         *_data_block(settings, dataset),
         "",
-        _LOOP.format(steps=settings.steps, lr=repr(settings.lr), init_w0=repr(settings.init_w0),
-                     init_w1=repr(settings.init_w1), log_every=LOG_EVERY, **_optimizer_block(settings)),
+        _LOOP.format(steps=settings.steps, lr=repr(settings.lr), log_every=LOG_EVERY,
+                     **_optimizer_block(settings), **prepared),
     ])  # fmt: skip
 
 
@@ -151,26 +154,74 @@ def _optimizer_block(settings: Settings) -> dict[str, str]:
     return {"before": f"\n# {o.label}: {o.summary}\n{hyper}{state}", "step": "\n".join(lines)}
 
 
-def unsupported(settings: Settings, dataset: Dataset) -> str | None:
-    """Why `reproduce_script` cannot rerun these settings, or None (cheap: no pass over the points)."""
-    beyond = []
-    if 0 < getattr(settings, "batch_size", 0) < dataset.n:
-        beyond.append(f"mini-batches of {settings.batch_size}")
-    if getattr(settings, "test_fraction", 0.0) > 0:
-        beyond.append("held-out points")
-    if getattr(settings, "standardize", False):
-        beyond.append("standardised x")
-    if beyond:
-        return "the script reruns full-batch training on all the raw points, as the blog does; this run uses " + (
-            " and ".join(beyond)
-        )
-    return None
+def _prepared(settings: Settings, dataset: Dataset) -> dict[str, str]:
+    """The script's parts that prepare the points as the lab does (linreg_core.prepare): held-out points,
+    standardised x, mini-batches; each part is there only when the run uses it, so the blog's run reads as
+    the blog's."""
+    s = settings
+    held = held_out_count(dataset.n, s.test_fraction)
+    per_epoch = batches_per_epoch(dataset.n - held, s.batch_size)
+    lines = []
+    if held:
+        lines += [
+            f"# {held:,} of the {dataset.n:,} points are held out: the first {held:,} of a shuffle seeded with",
+            "# (shuffle seed, 0); the loss printed is over the others, the training points.",
+            "held = np.zeros(x.size, dtype=bool)",
+            f"held[np.random.default_rng([{s.shuffle_seed}, 0]).permutation(x.size)[:{held}]] = True",
+            "train = ~held",
+        ]
+    if s.standardize:
+        lines += [
+            "# x standardised with the training points' mean and spread: the weights trained are v0, v1 of the",
+            "# line v0*x' + v1; the table prints them as w0 = v0/scale, w1 = v1 - v0*shift/scale, for x itself.",
+            f"shift = float(x{'[train]' if held else ''}.astype(np.float64).mean())",
+            f"scale = float(x{'[train]' if held else ''}.astype(np.float64).std()) or 1.0",
+            "x = ((x.astype(np.float64) - shift) / scale).astype(np.float32)",
+        ]
+    if per_epoch > 1:
+        lines += [
+            "",
+            "",
+            "def batch_of_each_point(epoch):",
+            '    """Each training point\'s mini-batch in this epoch: a shuffle seeded with (shuffle seed, 1, epoch),',
+            f'    cut into batches of {s.batch_size:,}; -1 for a held-out point."""',
+            f"    index = np.flatnonzero({'train' if held else 'np.ones(x.size, dtype=bool)'})",
+            f"    order = np.random.default_rng([{s.shuffle_seed}, 1, epoch]).permutation(index.size)",
+            "    batch = np.full(x.size, -1)",
+            f"    batch[index[order]] = np.arange(index.size) // {s.batch_size}",
+            "    return batch",
+        ]
+    subset = bool(held) or per_epoch > 1
+    if per_epoch > 1:
+        gradient = [
+            f"    epoch, slot = divmod(step, {per_epoch})  # {per_epoch} mini-batches an epoch",
+            "    if slot == 0:",
+            "        batch = batch_of_each_point(epoch)",
+            "    dw0, dw1 = subset_gradients(X, Y, tf.constant(batch == slot), w0, w1)",
+        ]
+    elif held:
+        gradient = ["    dw0, dw1 = subset_gradients(X, Y, TRAIN, w0, w1)"]
+    else:
+        gradient = ["    dw0, dw1 = compute_gradients(X, Y, w0, w1)"]
+    loss = "subset_loss(X, Y, TRAIN, w0, w1)" if held else "loss_mse(X, Y, w0, w1)"
+    return {
+        "prepare": "\n# ---- the points as the lab prepares them ----\n\n" + "\n".join(lines) + "\n\n" if lines else "",
+        "subset": _SUBSET if subset else "",
+        "train_mask": "TRAIN = tf.constant(train)\n" if held else "",
+        "start_w0": f"{s.init_w0!r} * scale" if s.standardize else repr(s.init_w0),
+        "start_w1": f"{s.init_w1!r} + {s.init_w0!r} * shift" if s.standardize else repr(s.init_w1),
+        "gradient": "\n".join(gradient),
+        "loss": loss,
+        "shown": (
+            "    v0, v1 = float(w0.numpy()), float(w1.numpy())\n"
+            "    shown_w0, shown_w1 = np.float32(v0 / scale), np.float32(v1 - v0 * (shift / scale))"
+            if s.standardize
+            else "    shown_w0, shown_w1 = w0.numpy(), w1.numpy()"
+        ),
+    }
 
 
 def _check_reproducible(settings: Settings, dataset: Dataset) -> None:
-    reason = unsupported(settings, dataset)
-    if reason:
-        raise ExportError(reason)
     if settings.data == "generator":
         again = linear_like(settings)
         if not (np.array_equal(again.x, dataset.x) and np.array_equal(again.y, dataset.y)):
@@ -241,7 +292,22 @@ def _float32_literal(values: np.ndarray) -> str:
     return "np.array([\n" + "".join(f"    {row},\n" for row in rows) + "], dtype=np.float32)"
 
 
-_LOOP = '''
+_SUBSET = '''
+
+def subset_loss(X, Y, members, w0, w1):
+    """loss_mse over the points where `members` is true: a mini-batch, or the training points"""
+    errors = (w0 * X + w1 - Y) ** 2
+    return tf.reduce_sum(tf.where(members, errors, 0.0)) / tf.reduce_sum(tf.cast(members, tf.float32))
+
+
+def subset_gradients(X, Y, members, w0, w1):
+    """compute_gradients on those points alone"""
+    with tf.GradientTape() as tape:
+        loss = subset_loss(X, Y, members, w0, w1)
+    return tape.gradient(loss, [w0, w1])
+'''
+
+_LOOP = '''{prepare}
 # ---- the blog's three helpers ----
 
 
@@ -265,30 +331,31 @@ def update_weights(w0, w1, dw0, dw1, learning_rate):
     w1.assign_sub(dw1 * learning_rate)
     return w0, w1
 
-
+{subset}
 # ---- the blog's training loop ----
 
 X, Y = tf.constant(x), tf.constant(y)
-steps = {steps}
+{train_mask}steps = {steps}
 learning_rate = {lr}
-w0 = tf.Variable({init_w0}, dtype=tf.float32)
-w1 = tf.Variable({init_w1}, dtype=tf.float32)
+w0 = tf.Variable({start_w0}, dtype=tf.float32)
+w1 = tf.Variable({start_w1}, dtype=tf.float32)
 {before}
 # The lab stops a run whose loss or weights overflow, or whose loss grows a million times past its start.
-start = float(loss_mse(X, Y, w0, w1))
+start = float({loss})
 limit = float(np.finfo(np.float32).max)
 if math.isfinite(start):
     limit = float(np.float32(min(1e6 * max(start, 1e-30), limit)))
 
 for step in range(steps + 1):
-    dw0, dw1 = compute_gradients(X, Y, w0, w1)
+{gradient}
 {step}
     # float(): today's NumPy prints a float32 in its shortest form; the blog's table shows it in full
-    loss = float(loss_mse(X, Y, w0, w1))
-    if not (math.isfinite(loss) and math.isfinite(float(w0.numpy())) and math.isfinite(float(w1.numpy()))):
+    loss = float({loss})
+{shown}
+    if not (math.isfinite(loss) and math.isfinite(float(shown_w0)) and math.isfinite(float(shown_w1))):
         sys.exit(f"diverged at step {{step}}: the loss or a weight overflowed")
     if loss > limit:
         sys.exit(f"diverged at step {{step}}: the loss grew to {{loss:.3g}}, a million times its start")
     if step % {log_every} == 0 or step == steps:
-        print(f"STEP: {{step}} - loss: {{loss}}, w0: {{w0.numpy():.4f}}, w1: {{w1.numpy():.4f}}")
+        print(f"STEP: {{step}} - loss: {{loss}}, w0: {{shown_w0:.4f}}, w1: {{shown_w1:.4f}}")
 '''

@@ -91,6 +91,33 @@ READERS = ("optimizer", None)  # `when` of an optimizer's own setting: the optim
 # decay rates live near 1, where a linear slider has no room: these are the values people try
 DECAY_STOPS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 0.9995, 0.9999)
 BATCH_STOPS = (0,) + tuple(int(v) for v in grid(0, 6, (1, 2, 5)) if v <= MAX_N)
+# Sources whose x sits far from 0 for its spread: on their raw x the blog's rate 0.02 is above the critical
+# rate, so a first visit would diverge. They train on standardised x unless a person says otherwise (the
+# page says so, with one click back). A person's file may be anything, so it starts standardised too.
+# tests/test_data_defaults.py holds the list against real runs: each raw run diverges, each other converges.
+STANDARDISED_BY_DEFAULT = ("anscombe-1", "anscombe-2", "anscombe-3", "anscombe-4", "tips", "csv")
+
+
+class _DataDefault:
+    """The declared default of a setting whose default depends on the data source (see `data_default`)."""
+
+    def __repr__(self) -> str:
+        return "DATA_DEFAULT"
+
+
+DATA_DEFAULT = _DataDefault()
+
+
+def data_default(name: str, data: str) -> Any:
+    """The default of a setting whose declared default is DATA_DEFAULT, for this data source."""
+    if name == "standardize":
+        return data in STANDARDISED_BY_DEFAULT
+    raise KeyError(name)
+
+
+def data_defaults(data: str, cls: type | None = None) -> dict[str, Any]:
+    """Every setting whose default depends on the data source, with its default for `data`."""
+    return {name: data_default(name, data) for name, _, default, _ in knobs(cls or Settings) if default is DATA_DEFAULT}
 
 
 @dataclass(frozen=True)
@@ -182,9 +209,10 @@ class Settings:
         help="Share of the points kept out of training to measure the test loss on (rounded down to whole points).",
     )  # fmt: skip
     standardize: bool = knob(
-        False, label="standardise x", group=DATA, widget="toggle",
+        DATA_DEFAULT, label="standardise x", group=DATA, widget="toggle",
         help="Train on (x − mean)/std of the training points, which makes the loss bowl round; weights are "
-        "still reported for the original x.",
+        "still reported for the original x. On by default for Anscombe's sets, tips and your own files, whose "
+        "raw x makes the default learning rate diverge.",
     )  # fmt: skip
     shuffle_seed: int = knob(
         0, label="shuffle seed", group=DATA, widget="number", lo=0, hi=2**31 - 1, step=1,
@@ -192,7 +220,9 @@ class Settings:
     )  # fmt: skip
 
     def __post_init__(self) -> None:
-        for name, kind, _, k in knobs(type(self)):
+        for name, kind, default, k in knobs(type(self)):
+            if default is DATA_DEFAULT and getattr(self, name) is DATA_DEFAULT:
+                object.__setattr__(self, name, data_default(name, self.data))
             value = getattr(self, name)
             if kind in (int, float):
                 # the widgets hand over floats for whole-number settings (and numpy scalars); store plain values
@@ -227,12 +257,13 @@ class Settings:
         return k.when is None or getattr(self, k.when[0]) in k.when[1]
 
     def non_default(self) -> dict[str, Any]:
-        """The settings that differ from the defaults and are in use, in declaration order."""
-        default = type(self)()
+        """The settings that differ from the defaults (for this data source) and are in use, in declaration
+        order: what an address or a command line must say to make this run."""
+        blog, here = type(self)(), type(self)(data=self.data)
         return {
             name: getattr(self, name)
-            for name, *_ in knobs(type(self))
-            if getattr(self, name) != getattr(default, name) and self.applies(name)
+            for name, _, default, _ in knobs(type(self))
+            if getattr(self, name) != getattr(here if default is DATA_DEFAULT else blog, name) and self.applies(name)
         }
 
     def cli_args(self) -> list[str]:
@@ -359,9 +390,10 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type = Settings) -> None
             # `--standardize` alone turns it on; `--standardize false` (or 0, no, off) turns it off
             extra = {"nargs": "?", "const": True, "metavar": "true|false"}
         bounds = f"; {_num(k.lo)} to {_num(k.hi)}" if k.lo is not None and k.hi is not None else ""
+        said = "set by --data" if default is DATA_DEFAULT else format_value(default)
         parser.add_argument(
             k.flag(name), dest=name, type=_parser_type(name, kind, k), default=default,
-            help=f"{k.label}: {k.help} (default {format_value(default)}{bounds})".replace("%", "%%"),
+            help=f"{k.label}: {k.help} (default {said}{bounds})".replace("%", "%%"),
             **extra,
         )  # fmt: skip
 
@@ -414,7 +446,16 @@ def from_query(params: Mapping[str, Iterable[str]], cls: type = Settings) -> tup
         if notice:
             notices.append(Notice(name, notice))
         values[name] = value
-    return cls(**values), notices
+    settings = cls(**values)
+    # a default that depends on the data is known only once the data is: the notice names the value used
+    return settings, [_named_default(n, settings) for n in notices]
+
+
+def _named_default(notice: Notice, settings: Settings) -> Notice:
+    if not notice.text.endswith(_DATA_DEFAULT_USED):
+        return notice
+    used = f"the default for this data, {format_value(getattr(settings, notice.param))}, was used."
+    return Notice(notice.param, notice.text.replace(_DATA_DEFAULT_USED, used))
 
 
 def _lenient(name: str, raw: str, kind: type, default: Any, k: Knob) -> tuple[Any, str | None]:
@@ -447,5 +488,10 @@ def _lenient(name: str, raw: str, kind: type, default: Any, k: Knob) -> tuple[An
     return value, None
 
 
+_DATA_DEFAULT_USED = "the data's default was used."
+
+
 def _default_used(default: Any) -> str:
+    if default is DATA_DEFAULT:
+        return _DATA_DEFAULT_USED
     return f"the default {format_value(default)} was used."

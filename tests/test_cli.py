@@ -212,6 +212,7 @@ def test_columns_are_picked_by_name_and_notes_go_to_stderr(tmp_path, capsys):
     assert notes == [
         "note: columns without numbers left out: label",
         "note: dropped 1 of 5 rows with an empty, NaN or infinite value in 'time' or 'dist' (line 5)",
+        "note: x is standardised by default with --csv; --standardize false trains on the raw x",
     ]
     assert main(["--csv", str(path), "--x-col", "label"]) == 2
     assert "error: " + str(path) + " has no column of numbers named 'label'" in capsys.readouterr().err

@@ -241,7 +241,7 @@ EXPECTED = "upload.csv"
             "upload.csv: needs 2 columns of numbers, found 1 (y); column 'x' has text: 'True' on line 2",
         ),
         (
-            b"x;y\n1,5;2\n3;4\n",
+            b"x;y\n1,5;2\n1.5;4\n",  # a decimal comma and a decimal point: no one reading makes both numbers
             "upload.csv: needs 2 columns of numbers, found 1 (y); column 'x' has text: '1,5' on line 2 (a decimal "
             "comma? write 1.5, not 1,5)",
         ),

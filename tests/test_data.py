@@ -176,7 +176,7 @@ def train(key: str, fraction_of_critical: float, steps: int):
 
     data = bundled(key)
     info = analyse(data)
-    settings = Settings(data=key, lr=fraction_of_critical * critical(info), steps=steps)
+    settings = Settings(data=key, lr=fraction_of_critical * critical(info), steps=steps, standardize=False)
     run = TrainingRun(data, settings)
     records = list(run)
     assert run.divergence is None and len(records) == steps + 1

@@ -14,7 +14,7 @@ from harness import screenshot
 from view import read, trace, wait_done
 
 from linreg_core.analysis import analyse
-from linreg_core.data import bundled
+from linreg_core.data import BUNDLED, bundled
 from linreg_core.settings import Settings
 
 pytestmark = pytest.mark.e2e
@@ -105,7 +105,8 @@ def test_every_download_holds_what_the_page_showed(page, streamlit_server):
     np.testing.assert_array_equal(np.float32([p[0] for p in points[1:]]), np.float32(painted["x"]))
 
     html = download(page, "Charts (HTML)").decode()
-    assert "<html>" in html and "Plotly.newPlot" in html and len(html) > 1_000_000  # plotly.js is inside
+    assert html.startswith("<!DOCTYPE html>") and '<html lang="en">' in html
+    assert "Plotly.newPlot" in html and len(html) > 1_000_000  # plotly.js is inside
     spec = json.loads(re.search(r"Plotly\.newPlot\(\s*\"[^\"]+\",\s*(\[.*?\]),\s*\{", html, re.S)[1])
     fit = next(t for t in spec if t["name"].startswith("fit at step 400"))
     assert fit["y"]  # the final line, as the page drew it
@@ -115,3 +116,74 @@ def test_every_download_holds_what_the_page_showed(page, streamlit_server):
     assert out.stdout.splitlines()[-1].endswith(f"w0: {shown_w0}, w1: {shown_w1}"), out.stdout[-200:]
     assert settings.cli_args() == ["--seed", "2", "--steps", "400", "--lr", "0.05"]
     assert read(page)["run"] == view["run"]  # downloading did not rerun the page
+
+
+@pytest.mark.parametrize("source", sorted(BUNDLED))
+def test_each_bundled_set_opened_by_address_arrives_on_a_converging_run(page, streamlit_server, source):
+    """No red "Diverging" on arrival: the painted run reaches the least-squares loss, and where x was
+    standardised by the data's default, the page says so with the way back."""
+    page.goto(f"{streamlit_server}/?data={source}")
+    view = wait_done(page)
+    assert view["kind"] == "success" and not view["status"].startswith("Diverging"), view["status"]
+    loss = trace(view, "loss", "loss")["y"]
+    info = analyse(bundled(source))
+    assert np.all(np.isfinite(loss)) and loss[-1] == pytest.approx(info.loss_star, rel=1e-3)
+    said = page.get_by_test_id("stAlert").filter(has_text="is on by default for")
+    if Settings(data=source).standardize:
+        said.wait_for()
+        assert page.get_by_role("button", name="Train on the raw x").is_visible()
+    else:
+        assert said.count() == 0
+    assert page.get_by_test_id("stException").count() == 0
+    screenshot(page, f"arrival-{source}")
+
+
+def test_a_semicolon_file_with_decimal_commas_fits_its_least_squares_line(page, streamlit_server):
+    """Excel's CSV export in Germany: a byte-order mark, quoted headers, semicolons, decimal commas, CRLF.
+    Uploaded on the page's defaults, it trains to the least-squares line of the numbers written in it."""
+    x = [14.5, 16.25, 11.0, 15.75, 18.5, 22.0, 19.25, 25.5, 23.0]
+    y = [215.5, 325.0, 185.25, 332.0, 406.75, 522.0, 412.5, 614.0, 544.25]
+    rows = [f"{a};{b}".replace(".", ",") for a, b in zip(x, y, strict=True)]
+    content = ("\ufeff" + '"Temperatur (°C)";"Umsatz (€)"\r\n' + "\r\n".join(rows) + "\r\n").encode()
+    page.goto(f"{streamlit_server}/?data=csv")
+    page.get_by_test_id("stFileUploader").wait_for()
+    page.locator("[data-testid='stFileUploader'] input[type=file]").set_input_files(
+        files=[{"name": "Eisverkauf.csv", "mimeType": "text/csv", "buffer": content}]
+    )
+    view = wait_done(page)
+    assert view["kind"] == "success", view["status"]
+    (slope, intercept), *_ = np.linalg.lstsq(np.column_stack([x, np.ones(len(x))]), np.array(y), rcond=None)
+    assert float(view["table"]["w0"][0]) == pytest.approx(slope, abs=1e-3)
+    assert float(view["table"]["w1"][0]) == pytest.approx(intercept, abs=2e-2)
+    np.testing.assert_array_equal(np.float32(trace(view, "fit", "data")["x"]), np.float32(x))
+    page.get_by_text("numbers with decimal commas").wait_for()
+    assert page.get_by_test_id("stException").count() == 0
+    screenshot(page, "upload-semicolons-decimal-commas")
+
+
+def test_an_adam_mini_batch_run_on_standardised_x_goes_home_whole(page, streamlit_server):
+    """The downloaded script reruns Adam with batches of 16 on standardised x and prints the page's final line;
+    the HTML holds the page's five panels, titled, under a proper <title>."""
+    page.goto(f"{streamlit_server}/?optimizer=adam&batch_size=16&standardize=true&steps=300&lr=0.05")
+    view = wait_done(page)
+    shown_w0, shown_w1, shown_loss = view["table"]["w0"][0], view["table"]["w1"][0], view["table"]["loss"][0]
+    script = download(page, "Script (Python)").decode()
+    assert "batch_of_each_point" in script and "scale = " in script and "beta2" in script
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-500:]
+    last = out.stdout.splitlines()[-1]
+    assert last.startswith("STEP: 300 - ") and last.endswith(f"w0: {shown_w0}, w1: {shown_w1}"), (last, view["table"])
+    # the page trains compiled, the script eagerly: a mean of 80 float32 squares summed in another order
+    # differs by up to ~80 float32 roundings (the script's header says so); the weights agree to the digit
+    assert float(last.split("loss: ")[1].split(",")[0]) == pytest.approx(float(shown_loss), rel=80 * 2**-23)
+    report = download(page, "Charts (HTML)").decode()
+    assert re.search(r"<title>GradientTape Lab: The blog&#x27;s generator, Adam at learning rate 0.05</title>", report)
+    decoder = json.JSONDecoder()
+    traces, end = decoder.raw_decode(report, re.search(r"Plotly\.newPlot\(\s*\"[^\"]+\",\s*", report).end())
+    layout, _ = decoder.raw_decode(report, re.compile(r",\s*").match(report, end).end())
+    assert [a["text"] for a in layout["annotations"]] == [
+        "Data and fit", "Loss landscape: the path on the bowl", "Loss", "Gap to the optimum: run against theory",
+        "Weights",
+    ]  # fmt: skip
+    assert {t.get("xaxis", "x") for t in traces} == {"x", "x2", "x3", "x4", "x5"}  # something drawn in each
+    assert "<li>batch size: 16</li>" in report and "<li>standardise x: true</li>" in report
