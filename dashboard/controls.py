@@ -1,7 +1,8 @@
-"""The sidebar's controls and the URL, both derived from the settings declaration (linreg_core/settings.py).
+"""The page's controls and the URL, both derived from the settings declaration (linreg_core/settings.py).
 
 Each declared setting becomes one widget keyed by its name, with its label, range and help; a setting added
-to the declaration appears here with no code of its own. The URL holds the run: on a visitor's first
+to the declaration appears here with no code of its own (in the sidebar, under its group's heading, unless
+the page gives it a place of its own). The URL holds the run: on a visitor's first
 script run its query parameters fill the widgets (leniently, with a notice for anything not usable as
 given); afterwards the address follows the widgets.
 """
@@ -97,15 +98,19 @@ def write_url(settings: Settings) -> None:
         st.query_params.from_dict(wanted)
 
 
-def sidebar(
+def draw(
     settings_type: type = Settings,
     *,
+    places: dict[str, Any] | None = None,
     after: dict[str, Callable[[Any, dict[str, Any]], None]] | None = None,
     titles: dict[str, Callable[[Any], str]] | None = None,
     grids: dict[str, Callable[[dict[str, Any]], tuple[tuple, Callable[[Any], str]] | None]] | None = None,
 ) -> Settings:
-    """Every declared setting as a widget, grouped under its heading; returns the chosen Settings.
+    """Every declared setting as a widget, grouped under its heading in the sidebar; returns the chosen Settings.
 
+    `places[name]` is a container of the page's for a setting drawn outside the sidebar (the run's own
+    controls, above the chart). Settings are drawn in their declared order wherever they are placed, so
+    each one's `when` and extras see the values declared before it.
     `after[name](container, values_so_far)` draws extra things right under a setting's widget (the
     learning rate's note and quick choices). `titles[name]` names a choice's options. `grids[name](values_so_far)`
     gives a grid's stops and their names for these values (or None for the declared ones). Settings whose
@@ -113,12 +118,15 @@ def sidebar(
     """
     read_url(settings_type)
     values: dict[str, Any] = {}
-    places: dict[str, Any] = {}
+    groups: dict[str, Any] = {}
     for name, kind, default, k in knobs(settings_type):
         st.session_state.setdefault(name, default)
-        if k.group not in places:
-            places[k.group] = _group(k.group)
-        where = places[k.group]
+        if name in (places or {}):
+            where = places[name]
+        else:
+            if k.group not in groups:
+                groups[k.group] = _group(k.group)
+            where = groups[k.group]
         if k.when is not None and values.get(k.when[0], st.session_state.get(k.when[0])) not in k.when[1]:
             values[name] = st.session_state[name]
             continue

@@ -24,7 +24,7 @@ import streamlit as st
 from linreg_core import export
 from linreg_core.claims import Claims, claims
 from linreg_core.prepare import held_out_count
-from linreg_core.settings import BATCH_STOPS, Settings, format_value, knobs
+from linreg_core.settings import BATCH_STOPS, DESCENT, Settings, format_value, knobs
 
 from . import controls, data_choice, downloads, memory, service, texts, training, view_model
 from .chart import component as chart
@@ -111,19 +111,24 @@ def shared_runs() -> SharedRuns:
 # ---- sections ----------------------------------------------------------------------------------
 
 
-def controls_sidebar() -> tuple[Settings, Chosen]:
-    """The sidebar: every setting, the data's own controls, the learning rate's place against the data's
-    limits, Run again. Returns the settings and the points they choose."""
+def controls_panel() -> tuple[Settings, Chosen]:
+    """The run's controls above the chart (the learning rate first, with its place against the data's
+    limits, Run again and quick choices under it; beside it steps and batch size, the optimizer and its
+    parameters), the data's in the sidebar. On a phone the rate stacks above the rest and the sidebar
+    stays closed, so the rate, Run again and the live chart share a screen. Returns the settings and the
+    points they choose."""
     chart.pulse()
     st.session_state[PREVIOUS_RERUN_AT] = st.session_state.get(RERUN_AT, -math.inf)
     st.session_state[RERUN_AT] = time.monotonic()
-    settings = controls.sidebar(
+    rate, rest = st.columns([5, 8], gap="medium")
+    length, optimizer = rest.columns(2, gap="medium", wrap=False)  # side by side even on a phone
+    run_own = {"lr": rate, "steps": length, "batch_size": length}
+    places = {name: run_own.get(name, optimizer) for name, *_, k in knobs() if k.group == DESCENT}
+    settings = controls.draw(
+        places=places,
         after={"data": data_choice.upload_controls, "lr": _lr_extras},
         titles={"data": data_choice.title_of},
         grids={"batch_size": _batch_sizes},
-    )
-    st.sidebar.button(
-        "Run again", key=AGAIN, type="primary", width="stretch", help="Train and animate this run once more."
     )
     with st.sidebar:
         controls.dropped_address()
@@ -132,7 +137,7 @@ def controls_sidebar() -> tuple[Settings, Chosen]:
 
 
 def _claims_for(chosen: Chosen, settings: Settings) -> Claims:
-    """Every claim about the run these settings make on these points, computed once per rerun (the sidebar's
+    """Every claim about the run these settings make on these points, computed once per rerun (the rate's
     note and the page's texts read the same object)."""
     key = (settings, chosen.identity)
     memo = st.session_state.get(CLAIMS)
@@ -143,18 +148,16 @@ def _claims_for(chosen: Chosen, settings: Settings) -> Claims:
 
 
 def _lr_extras(where, values: dict) -> None:
-    """Under the learning rate: where it sits for this data, and quick choices on either side of the
-    critical rate (a slider grid cannot land just above it)."""
+    """Under the learning rate: where it sits for this data, then Run again and quick choices on either
+    side of the critical rate (a slider grid cannot land just above it), in one row that wraps."""
     probe = _probe(values)
     chosen = data_choice.choose(probe)
-    if chosen.data is None:
-        return
-    c = _claims_for(chosen, probe)
-    where.caption(texts.stability_note(c))
-    if not c.picks:
-        return
+    c = _claims_for(chosen, probe) if chosen.data is not None else None
+    if c is not None:
+        where.caption(texts.stability_note(c))
     row = where.container(horizontal=True, gap="small")
-    for pick in c.picks:  # each a rate inside the setting's range, as the texts name it
+    row.button("Run again", key=AGAIN, type="primary", help="Train and animate this run once more.")
+    for pick in c.picks if c is not None else ():  # each a rate inside the setting's range, as the texts name it
         row.button(
             pick.label, key=f"lr-pick-{pick.label}", on_click=_set_lr, args=(pick.lr,), width="content",
             help=f"Set the learning rate to {pick.lr:g}.",
@@ -162,7 +165,7 @@ def _lr_extras(where, values: dict) -> None:
 
 
 def _probe(values: dict) -> Settings:
-    """The settings so far in the sidebar; those drawn further down hold their last values in session state."""
+    """The settings drawn so far; those declared further down hold their last values in session state."""
     later = {name: st.session_state[name] for name, *_ in knobs() if name in st.session_state}
     return Settings.from_mapping({**later, **values})
 
