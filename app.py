@@ -20,6 +20,7 @@ from dashboard import page  # noqa: E402  (NumPy, Plotly and the engine; TensorF
 trainer = page.training_service()
 settings, chosen = page.controls_panel()
 page.url_notices()
+page.restore_pins(trainer)
 theory = page.about_data(settings, chosen)
 page.run_chart(settings, chosen, theory, trainer)
 page.compare(settings, chosen)

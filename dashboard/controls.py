@@ -18,6 +18,7 @@ from linreg_core.settings import Knob, Notice, Settings, format_value, from_quer
 
 URL_READ = "url-read"  # session flag: this visitor's address has been read into the widgets
 NOTICES = "url-notices"
+URL_KEPT = "url-kept"  # the address's parameters that are the page's, not settings (its pins), as read
 ADDRESS_CHECK = "address-check"
 # Streamlit reads no query at all when it has over 1,000 parameters or 512 KiB: the browser, which has the
 # address, says when that happened (once per page), so the page can say so and clean the address.
@@ -65,11 +66,13 @@ def widget(
     return where.slider(k.label, kind(k.lo), kind(k.hi), step=kind(k.step), **common)
 
 
-def read_url(settings_type: type = Settings) -> None:
-    """On a visitor's first run: the address's settings into the widgets' state, notices kept to show."""
+def read_url(settings_type: type = Settings, keep: tuple[str, ...] = ()) -> None:
+    """On a visitor's first run: the address's settings into the widgets' state, notices kept to show, and
+    the parameters named in `keep` (the page's own) kept as given in st.session_state[URL_KEPT]."""
     if st.session_state.get(URL_READ):
         return
     params = {key: st.query_params.get_all(key) for key in st.query_params}
+    st.session_state[URL_KEPT] = {key: params.pop(key) for key in keep if key in params}
     settings, notices = from_query(params, settings_type)
     for name, *_ in knobs(settings_type):
         st.session_state[name] = getattr(settings, name)
@@ -91,10 +94,12 @@ def dropped_address() -> None:
         st.query_params.clear()
 
 
-def write_url(settings: Settings) -> None:
-    """The address follows the controls (only what differs from the defaults is written)."""
-    wanted = settings.to_query()
-    if st.query_params.to_dict() != wanted:
+def write_url(settings: Settings, kept: dict[str, list[str]] | None = None) -> None:
+    """The address follows the controls (only what differs from the defaults is written), then the page's
+    own parameters (`kept`: each a list of values, repeated in the address, none written when empty)."""
+    wanted: dict[str, str | list[str]] = {**settings.to_query(), **{k: v for k, v in (kept or {}).items() if v}}
+    have = {key: st.query_params.get_all(key) for key in st.query_params}
+    if have != {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}:
         st.query_params.from_dict(wanted)
 
 
@@ -102,6 +107,7 @@ def draw(
     settings_type: type = Settings,
     *,
     places: dict[str, Any] | None = None,
+    keep: tuple[str, ...] = (),
     after: dict[str, Callable[[Any, dict[str, Any]], None]] | None = None,
     titles: dict[str, Callable[[Any], str]] | None = None,
     grids: dict[str, Callable[[dict[str, Any]], tuple[tuple, Callable[[Any], str]] | None]] | None = None,
@@ -110,13 +116,14 @@ def draw(
 
     `places[name]` is a container of the page's for a setting drawn outside the sidebar (the run's own
     controls, above the chart). Settings are drawn in their declared order wherever they are placed, so
-    each one's `when` and extras see the values declared before it.
+    each one's `when` and extras see the values declared before it. `keep`: the address's parameters
+    that are the page's own (see read_url).
     `after[name](container, values_so_far)` draws extra things right under a setting's widget (the
     learning rate's note and quick choices). `titles[name]` names a choice's options. `grids[name](values_so_far)`
     gives a grid's stops and their names for these values (or None for the declared ones). Settings whose
     `when` does not hold (e.g. the generator's noise with a real data set) are not drawn.
     """
-    read_url(settings_type)
+    read_url(settings_type, keep)
     values: dict[str, Any] = {}
     groups: dict[str, Any] = {}
     for name, kind, default, k in knobs(settings_type):
