@@ -440,7 +440,7 @@ def share(settings: Settings) -> None:
     """The same run elsewhere: a link to this page with its settings, and the command line."""
     with st.expander("Share or reproduce this run", icon=":material/share:"):
         pinned = [(pins.PARAM, pins.encode(p.settings)) for p in st.session_state.get(PINS, [])]
-        query = urllib.parse.urlencode([*settings.to_query().items(), *pinned], safe=pins.SEP)
+        query = urllib.parse.urlencode([*settings.to_query().items(), *pinned])
         base = st.context.url or "http://localhost:8501/"
         st.caption("Link to this run" + (" and its pins" if pinned else "") + " (the address bar holds it too):")
         st.code(base + (f"?{query}" if query else ""), language=None)

@@ -2,8 +2,9 @@
 
 A pin is its settings; its curves come from training them again (the engine is deterministic, and a run
 someone trained already is replayed from the shared runs), so the address carries a pin compactly as the
-settings that differ from the defaults: `pin=lr*0.1*optimizer*adam`, names and values alternating.
-`*` is one of the few characters an address keeps as it is, and no setting's name or value holds one.
+settings that differ from the defaults: `pin=lr~0.1~optimizer~adam`, names and values alternating.
+`~` is one of the few characters an address keeps as it is (Streamlit writes the query escaped as Python's
+urlencode does), and no setting's name or value holds one.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 from linreg_core.settings import Notice, Settings, format_value, from_query, knobs
 
 PARAM = "pin"
-SEP = "*"
+SEP = "~"
 MAX_PINS = 5
 REACHED_GAP = 0.01  # "steps to reach 1 % of the optimum": the first record with loss − loss* ≤ 1 % of loss*
 

@@ -20,12 +20,12 @@ SETTINGS = [
 @pytest.mark.parametrize("settings", SETTINGS)
 def test_a_pin_reads_back_as_the_settings_it_was_written_from(settings):
     text = pins.encode(settings)
-    assert text == "*".join(f"{k}*{v}" for k, v in settings.to_query().items())
+    assert text == "~".join(f"{k}~{v}" for k, v in settings.to_query().items())
     assert pins.decode(text, 1) == (settings, [])
 
 
 def test_a_pin_that_cannot_be_used_says_why_and_keeps_what_it_can():
-    settings, notices = pins.decode("lr*abc*optimizer*adam*steps", 2)
+    settings, notices = pins.decode("lr~abc~optimizer~adam~steps", 2)
     assert settings == Settings(optimizer="adam")
     said = [f"{n.param} {n.text}" for n in notices]
     assert any(s.startswith("pin #2 ends with a name and no value (steps)") for s in said), said
@@ -43,9 +43,9 @@ def test_pins_travel_in_the_address_and_a_fresh_visit_restores_them_with_their_r
     at.select_slider(key="lr").set_value(0.5).run()  # past this data's bound 0.4135: it diverges
     at.button(key="pin").click().run()
     at.select_slider(key="lr").set_value(0.2).run()
-    assert at.query_params["pin"] == ["steps*200*lr*0.1", "steps*200*lr*0.5"]
+    assert at.query_params["pin"] == ["steps~200~lr~0.1", "steps~200~lr~0.5"]
     link = next(c.value for c in at.code if "pin=" in c.value)
-    assert link.endswith("?steps=200&lr=0.2&pin=steps*200*lr*0.1&pin=steps*200*lr*0.5")
+    assert link.endswith("?steps=200&lr=0.2&pin=steps~200~lr~0.1&pin=steps~200~lr~0.5")
     before = pins_sent(at)
 
     fresh = visit(dict(at.query_params))  # the address reloaded, or opened by someone else
