@@ -4,7 +4,8 @@ Each declared setting becomes one widget keyed by its name, with its label, rang
 to the declaration appears here with no code of its own (in the sidebar, under its group's heading, unless
 the page gives it a place of its own). The URL holds the run: on a visitor's first
 script run its query parameters fill the widgets (leniently, with a notice for anything not usable as
-given); afterwards the address follows the widgets.
+given); afterwards the address follows the widgets, and when the address changes under the page (Back,
+Forward) the page follows the address.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ URL_READ = "url-read"  # session flag: this visitor's address has been read into
 NOTICES = "url-notices"
 URL_KEPT = "url-kept"  # the address's parameters that are the page's, not settings (its pins), as read
 ADDRESS_CHECK = "address-check"
+ADDRESS = "address"  # the address as the page last read or wrote it: {name: [values]}
+DRAWN = "address-drawn"  # the settings' widget values as the page last drew them
 # Streamlit reads no query at all when it has over 1,000 parameters or 512 KiB: the browser, which has the
 # address, says when that happened (once per page), so the page can say so and clean the address.
 _ADDRESS_JS = """
@@ -67,11 +70,21 @@ def widget(
 
 
 def read_url(settings_type: type = Settings, keep: tuple[str, ...] = ()) -> None:
-    """On a visitor's first run: the address's settings into the widgets' state, notices kept to show, and
-    the parameters named in `keep` (the page's own) kept as given in st.session_state[URL_KEPT]."""
-    if st.session_state.get(URL_READ):
-        return
+    """The address's settings into the widgets' state, notices kept to show, and the parameters named in
+    `keep` (the page's own) kept as given in st.session_state[URL_KEPT]: on a visitor's first run, and
+    whenever the address is not the one the page last wrote while no widget changed (Back or Forward; a
+    visitor's input wins over an address that has not caught up with it yet). Streamlit (1.66 and 1.67)
+    reruns the page on Back and Forward with the address they went to, and with the widgets' values as
+    they were: so an address that changed while no widget did is the visitor's navigation."""
     params = {key: st.query_params.get_all(key) for key in st.query_params}
+    if st.session_state.get(URL_READ):
+        if params == st.session_state.get(ADDRESS):
+            return
+        drawn = st.session_state.get(DRAWN, {})
+        if any(name in st.session_state and st.session_state[name] != v for name, v in drawn.items()):
+            return
+    st.session_state[ADDRESS] = {key: list(values) for key, values in params.items()}
+    params = dict(params)
     st.session_state[URL_KEPT] = {key: params.pop(key) for key in keep if key in params}
     settings, notices = from_query(params, settings_type)
     for name, *_ in knobs(settings_type):
@@ -99,7 +112,8 @@ def write_url(settings: Settings, kept: dict[str, list[str]] | None = None) -> N
     own parameters (`kept`: each a list of values, repeated in the address, none written when empty)."""
     wanted: dict[str, str | list[str]] = {**settings.to_query(), **{k: v for k, v in (kept or {}).items() if v}}
     have = {key: st.query_params.get_all(key) for key in st.query_params}
-    if have != {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}:
+    st.session_state[ADDRESS] = {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}
+    if have != st.session_state[ADDRESS]:
         st.query_params.from_dict(wanted)
 
 
@@ -142,6 +156,7 @@ def draw(
         values[name] = widget(name, kind, k, where, title or (titles or {}).get(name), stops)
         if after and name in after:
             after[name](where, values)
+    st.session_state[DRAWN] = dict(values)
     return settings_type.from_mapping(values)
 
 

@@ -347,12 +347,15 @@ def _diverged_at(status: texts.Status, code: Code) -> int | None:
 
 
 def _pins_from_address() -> None:
-    """The address's pins, read with its settings on a visitor's first run (untrained until restore_pins)."""
-    given = st.session_state.pop(controls.URL_KEPT, {}).get(pins.PARAM)
-    if given:
-        pinned, notices = pins.read(given)
-        st.session_state[PINS] = pinned
-        st.session_state[controls.NOTICES] = [*st.session_state.get(controls.NOTICES, []), *notices]
+    """The address's pins, read with its settings (on a visitor's first run, and Back or Forward); those not
+    trained already wait for restore_pins."""
+    kept = st.session_state.pop(controls.URL_KEPT, None)
+    if kept is None:  # the address was not read this run
+        return
+    pinned, notices = pins.read(kept.get(pins.PARAM, []))
+    trained = {p.settings: p for p in st.session_state.get(PINS, []) if p.drawn}  # Back to pins seen: no retraining
+    st.session_state[PINS] = [trained.get(p.settings, p) for p in pinned]
+    st.session_state[controls.NOTICES] = [*st.session_state.get(controls.NOTICES, []), *notices]
 
 
 def restore_pins(service: TrainingService) -> None:
