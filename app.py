@@ -8,8 +8,8 @@ st.title("GradientTape Lab")
 st.caption(
     "Gradient descent fits y = w0·x + w1 to noisy points. Each step takes the gradient of the mean squared "
     "error with `tf.GradientTape` and moves both weights against it with `assign_sub`, as in the blog post "
-    "*Linear regression from scratch with tf.GradientTape*. Change a control in the sidebar and watch the "
-    "run; then replay it with Play or scrub through its steps."
+    "*Linear regression from scratch with tf.GradientTape*. Change the learning rate above the chart "
+    "(the data is in the sidebar) and watch the run; then replay it with Play or scrub through its steps."
 )
 
 from dashboard import service  # noqa: E402
@@ -18,8 +18,9 @@ service.training_service()  # TensorFlow starts loading in the worker now, while
 from dashboard import page  # noqa: E402  (NumPy, Plotly and the engine; TensorFlow loads in the worker)
 
 trainer = page.training_service()
-settings, chosen = page.controls_sidebar()
+settings, chosen = page.controls_panel()
 page.url_notices()
+page.restore_pins(trainer)
 theory = page.about_data(settings, chosen)
 page.run_chart(settings, chosen, theory, trainer)
 page.compare(settings, chosen)

@@ -24,9 +24,9 @@ import streamlit as st
 from linreg_core import export
 from linreg_core.claims import Claims, claims
 from linreg_core.prepare import held_out_count
-from linreg_core.settings import BATCH_STOPS, Settings, data_defaults, format_value, knobs
+from linreg_core.settings import BATCH_STOPS, DESCENT, Settings, data_defaults, knobs
 
-from . import controls, data_choice, downloads, memory, service, texts, training, view_model
+from . import controls, data_choice, downloads, memory, pins, service, texts, training, view_model
 from .chart import component as chart
 from .chart.schema import Code
 from .data_choice import Chosen
@@ -35,8 +35,7 @@ from .training import Outcome, TrainingService
 
 TRACE = bool(os.environ.get("GTL_TRACE"))  # benchmarks: a timeline of each run on stderr, as JSON lines
 RUN = "shown-run"
-PINS = "pinned-runs"
-MAX_PINS = 5
+PINS = "pinned-runs"  # a list of pins.PinnedRun
 PIN_POINTS = 400  # points of a pinned run's curves: log-spaced, so its fast start keeps its shape
 JOB = "training-job"
 AGAIN = "run-again"
@@ -78,18 +77,7 @@ class ShownRun:
     code: Code  # how it ended, for the chart (and a retry) to act on
     cause: str | None  # why a failed run failed (training's codes), else None
     background: str  # the key of the background it was drawn on
-
-
-@dataclass(frozen=True, eq=False)
-class PinnedRun:
-    """A finished run kept for comparison: its settings, its background, and its curves, decimated."""
-
-    settings: Settings
-    background: str
-    steps: np.ndarray
-    loss: np.ndarray
-    w0: np.ndarray
-    w1: np.ndarray
+    loss_star: float  # the least-squares loss of the points it trained on (a pin's result measures against it)
 
 
 # ---- shared, stateless resources ---------------------------------------------------------------
@@ -113,29 +101,36 @@ def shared_runs() -> SharedRuns:
 # ---- sections ----------------------------------------------------------------------------------
 
 
-def controls_sidebar() -> tuple[Settings, Chosen]:
-    """The sidebar: every setting, the data's own controls, the learning rate's place against the data's
-    limits, Run again. Returns the settings and the points they choose."""
+def controls_panel() -> tuple[Settings, Chosen]:
+    """The run's controls above the chart (the learning rate first, with its place against the data's
+    limits, Run again and quick choices under it; beside it steps and batch size, the optimizer and its
+    parameters), the data's in the sidebar. On a phone the rate stacks above the rest and the sidebar
+    stays closed, so the rate, Run again and the live chart share a screen. Returns the settings and the
+    points they choose."""
     chart.pulse()
     st.session_state[PREVIOUS_RERUN_AT] = st.session_state.get(RERUN_AT, -math.inf)
     st.session_state[RERUN_AT] = time.monotonic()
-    settings = controls.sidebar(
+    rate, rest = st.columns([5, 8], gap="medium")
+    length, optimizer = rest.columns(2, gap="medium", wrap=False)  # side by side even on a phone
+    run_own = {"lr": rate, "steps": length, "batch_size": length}
+    places = {name: run_own.get(name, optimizer) for name, *_, k in knobs() if k.group == DESCENT}
+    settings = controls.draw(
+        places=places,
+        keep=(pins.PARAM,),
         after={"data": data_choice.upload_controls, "lr": _lr_extras},
         titles={"data": data_choice.title_of},
         grids={"batch_size": _batch_sizes},
         changed={"data": _data_changed},
     )
-    st.sidebar.button(
-        "Run again", key=AGAIN, type="primary", width="stretch", help="Train and animate this run once more."
-    )
     with st.sidebar:
         controls.dropped_address()
-    controls.write_url(settings)
+    _pins_from_address()
+    controls.write_url(settings, {pins.PARAM: [pins.encode(p.settings) for p in st.session_state.get(PINS, [])]})
     return settings, data_choice.choose(settings)
 
 
 def _claims_for(chosen: Chosen, settings: Settings) -> Claims:
-    """Every claim about the run these settings make on these points, computed once per rerun (the sidebar's
+    """Every claim about the run these settings make on these points, computed once per rerun (the rate's
     note and the page's texts read the same object)."""
     key = (settings, chosen.identity)
     memo = st.session_state.get(CLAIMS)
@@ -146,18 +141,16 @@ def _claims_for(chosen: Chosen, settings: Settings) -> Claims:
 
 
 def _lr_extras(where, values: dict) -> None:
-    """Under the learning rate: where it sits for this data, and quick choices on either side of the
-    critical rate (a slider grid cannot land just above it)."""
+    """Under the learning rate: where it sits for this data, then Run again and quick choices on either
+    side of the critical rate (a slider grid cannot land just above it), in one row that wraps."""
     probe = _probe(values)
     chosen = data_choice.choose(probe)
-    if chosen.data is None:
-        return
-    c = _claims_for(chosen, probe)
-    where.caption(texts.stability_note(c))
-    if not c.picks:
-        return
+    c = _claims_for(chosen, probe) if chosen.data is not None else None
+    if c is not None:
+        where.caption(texts.stability_note(c))
     row = where.container(horizontal=True, gap="small")
-    for pick in c.picks:  # each a rate inside the setting's range, as the texts name it
+    row.button("Run again", key=AGAIN, type="primary", help="Train and animate this run once more.")
+    for pick in c.picks if c is not None else ():  # each a rate inside the setting's range, as the texts name it
         row.button(
             pick.label, key=f"lr-pick-{pick.label}", on_click=_set_lr, args=(pick.lr,), width="content",
             help=f"Set the learning rate to {pick.lr:g}.",
@@ -165,7 +158,7 @@ def _lr_extras(where, values: dict) -> None:
 
 
 def _probe(values: dict) -> Settings:
-    """The settings so far in the sidebar; those drawn further down hold their last values in session state."""
+    """The settings drawn so far; those declared further down hold their last values in session state."""
     later = {name: st.session_state[name] for name, *_ in knobs() if name in st.session_state}
     return Settings.from_mapping({**later, **values})
 
@@ -254,7 +247,8 @@ def run_chart(settings: Settings, chosen: Chosen, c: Claims | None, service: Tra
     feed = chart.Feed()
     background = view_model.background(c, data, chosen.points)
     captions = texts.captions(c, data)
-    pins = view_model.pins(_labelled(st.session_state.get(PINS, []), settings))
+    pinned = view_model.pins([(label, p) for label, p in pins.labelled(st.session_state.get(PINS, []), settings)
+                              if p.drawn])  # fmt: skip
     shown: ShownRun | None = st.session_state.get(RUN)
     again = st.session_state.get(AGAIN, False)
     problem = texts.budget_problem(settings, data.n)
@@ -262,7 +256,7 @@ def run_chart(settings: Settings, chosen: Chosen, c: Claims | None, service: Tra
         refused = f"refused-{background['key']}-{settings.steps}"
         status = view_model.status_message(texts.Status("error", problem), Code.REFUSED)
         feed.show(background, view_model.header(refused, c, background["key"], None, status=status,
-                                                captions=captions), pins)  # fmt: skip
+                                                captions=captions), pinned)  # fmt: skip
         return
     # back from a lost connection, the chart asks again for a run that was cut short
     again = again or (view.get("retry") is not None and shown is not None and _retryable(shown))
@@ -270,9 +264,9 @@ def run_chart(settings: Settings, chosen: Chosen, c: Claims | None, service: Tra
         status = view_model.status_message(shown.status, shown.code, shown.cause)
         header = view_model.header(shown.run_id, c, background["key"], shown.columns, captions=captions,
                                    status=status, records=shown.values)  # fmt: skip
-        feed.show(background, header, pins)
+        feed.show(background, header, pinned)
         return
-    _train(settings, chosen, c, service, feed, (background, captions, pins))
+    _train(settings, chosen, c, service, feed, (background, captions, pinned))
 
 
 def _trace(event: str, run: str, ago: float = 0.0) -> None:
@@ -315,7 +309,7 @@ def _follow(settings: Settings, chosen: Chosen, service: TrainingService) -> Wat
 def _train(
     settings: Settings, chosen: Chosen, c: Claims, service: TrainingService, feed: chart.Feed, shown: tuple
 ) -> None:
-    background, captions, pins = shown
+    background, captions, pinned = shown
     _settle()
     previous: Watch | None = st.session_state.get(JOB)
     if previous is not None:
@@ -329,7 +323,7 @@ def _train(
     waiting = None if service.ready or watch.replay else "Starting TensorFlow (a few seconds, once per server)…"
     header = view_model.header(run_id, c, background["key"], source.columns or service.columns, waiting=waiting,
                                captions=captions, warning=warning.to_dict() if warning else None)  # fmt: skip
-    feed.show(background, header, pins)
+    feed.show(background, header, pinned)
     _trace("mounted", run_id)
     blocks: list[np.ndarray] = []
     have, next_send, complete, outcome = 0, 0.0, False, None
@@ -361,7 +355,7 @@ def _train(
         watch.leave()  # a job nobody follows any more stops; a finished one is kept for the next visitor
         status, code, cause = _status(c, values, outcome, stopped=not complete)
         st.session_state[RUN] = ShownRun(run_id, settings, chosen.identity, values, columns, status, code, cause,
-                                         background["key"])  # fmt: skip
+                                         background["key"], c.loss_star)  # fmt: skip
     feed.send(view_model.end(run_id, view_model.status_message(status, code, cause)))
 
 
@@ -380,42 +374,90 @@ def _retryable(shown: ShownRun) -> bool:
     return shown.code == Code.STOPPED or (shown.code == Code.FAILED and shown.cause in training.RETRY_CODES)
 
 
-def _labelled(pinned: list[PinnedRun], current: Settings) -> list[tuple[str, PinnedRun]]:
-    """Pinned runs with labels naming what differs among them and the current run (lr, optimizer, …)."""
-    everyone = [p.settings for p in pinned] + [current]
-    names = [name for name, *_ in knobs() if len({getattr(s, name) for s in everyone}) > 1] or ["lr"]
-    out = []
-    for i, p in enumerate(pinned, start=1):
-        shown = [name for name in names if p.settings.applies(name)]
-        label = f"#{i} " + ", ".join(f"{name.replace('_', ' ')} {format_value(getattr(p.settings, name))}"
-                                     for name in shown)  # fmt: skip
-        out.append((label, p))
-    return out
+def _diverged_at(status: texts.Status, code: Code) -> int | None:
+    """The step a finished run was judged diverging at (its status says so, in red), else None."""
+    return status.step if code == Code.FINISHED and status.kind == "error" else None
+
+
+def _pins_from_address() -> None:
+    """The address's pins, read with its settings (on a visitor's first run, and Back or Forward); those not
+    trained already wait for restore_pins."""
+    kept = st.session_state.pop(controls.URL_KEPT, None)
+    if kept is None:  # the address was not read this run
+        return
+    pinned, notices = pins.read(kept.get(pins.PARAM, []))
+    trained = {p.settings: p for p in st.session_state.get(PINS, []) if p.drawn}  # Back to pins seen: no retraining
+    st.session_state[PINS] = [trained.get(p.settings, p) for p in pinned]
+    st.session_state[controls.NOTICES] = [*st.session_state.get(controls.NOTICES, []), *notices]
+
+
+def restore_pins(service: TrainingService) -> None:
+    """Train the pins that have no curves yet (read from an address): each one's run, shared like any other,
+    followed to its end within the page's deadline. A pin whose points are not at hand (an uploaded file's,
+    before the file is chosen) waits for them."""
+    pinned: list[pins.PinnedRun] = st.session_state.get(PINS, [])
+    if all(p.drawn for p in pinned):
+        return
+    restored = []
+    with st.spinner("Training the pinned runs of this link…"):
+        for p in pinned:
+            restored.append(p if p.drawn else _restored(p, service) or p)
+    st.session_state[PINS] = restored
+
+
+def _restored(p: pins.PinnedRun, service: TrainingService) -> pins.PinnedRun | None:
+    chosen = data_choice.choose(p.settings)
+    if chosen.data is None or texts.budget_problem(p.settings, chosen.data.n) is not None:
+        return None
+    c = claims(data_choice.theory_for(chosen, p.settings))
+    watch = _follow(p.settings, chosen, service)
+    blocks, have, outcome = [], 0, None
+    news_by = time.monotonic() + training.NO_NEWS_S
+    try:
+        while outcome is None and time.monotonic() < news_by:
+            new, finished = watch.source.wait(have, CHECK_S)
+            _checkpoint()
+            if new:
+                have += len(new)
+                blocks += [v for _, v in new]
+                news_by = time.monotonic() + training.NO_NEWS_S
+            elif finished:
+                outcome = watch.source.outcome
+    finally:
+        watch.leave()
+    if outcome is None or outcome.kind != "done" or not blocks:
+        return None
+    values, columns = np.concatenate(blocks), watch.source.columns or service.columns
+    status, code, _ = _status(c, values, outcome, stopped=False)
+    background = view_model.background(c, chosen.data, chosen.points)["key"]
+    result = pins.result(values, columns, c.loss_star, _diverged_at(status, code))
+    return pins.trained(p.settings, background, values, columns, result, PIN_POINTS)
 
 
 def compare(settings: Settings, chosen: Chosen) -> None:
-    """Pin the run shown to compare others with it: up to MAX_PINS, kept for the session."""
+    """Pin the run shown to compare others with it: up to pins.MAX_PINS, kept in the address (so a reload
+    or a shared link keeps them too), with a table of what each did."""
     shown: ShownRun | None = st.session_state.get(RUN)
-    pinned: list[PinnedRun] = st.session_state.get(PINS, [])
+    pinned: list[pins.PinnedRun] = st.session_state.get(PINS, [])
     current = shown is not None and shown.settings == settings and shown.data_identity == chosen.identity
     row = st.container(horizontal=True, gap="small", vertical_alignment="center")
-    can_pin = current and len(shown.values) > 0 and len(pinned) < MAX_PINS
+    can_pin = current and len(shown.values) > 0 and shown.code == Code.FINISHED and len(pinned) < pins.MAX_PINS
     row.button(
         "Pin this run", key="pin", icon=":material/push_pin:", on_click=_pin, disabled=not can_pin,
-        help=f"Keep this run's loss curve and path on the charts to compare the next ones with it (up to {MAX_PINS}).",
+        help=f"Keep this run's loss curve and path on the charts to compare the next ones with it (up to "
+        f"{pins.MAX_PINS}). Pins are kept in the page's address.",
     )  # fmt: skip
     if pinned:
         row.button("Clear pins", key="unpin", icon=":material/clear_all:", on_click=_unpin)
-        labels = [label for label, _ in _labelled(pinned, settings)]
-        row.caption("Pinned: " + "; ".join(controls.escape_markdown(label) for label in labels))
+        st.table(texts.pins_table(pinned, pins.differences(pinned, settings)), border="horizontal", hide_index=True)
 
 
 def _pin() -> None:
     shown: ShownRun = st.session_state[RUN]
-    idx = np.array(view_model.log_steps(len(shown.values), PIN_POINTS), dtype=np.int64)
-    col = {name: shown.values[idx, i] for i, name in enumerate(shown.columns)}
-    pin = PinnedRun(shown.settings, shown.background, idx.astype(np.float32), col["loss"], col["w0"], col["w1"])
-    st.session_state[PINS] = [*st.session_state.get(PINS, []), pin][-MAX_PINS:]
+    values = shown.values
+    result = pins.result(values, shown.columns, shown.loss_star, _diverged_at(shown.status, shown.code))
+    pin = pins.trained(shown.settings, shown.background, values, shown.columns, result, PIN_POINTS)
+    st.session_state[PINS] = [*st.session_state.get(PINS, []), pin][-pins.MAX_PINS :]
 
 
 def _unpin() -> None:
@@ -433,9 +475,10 @@ def take_home(settings: Settings, chosen: Chosen, c: Claims | None) -> None:
 def share(settings: Settings) -> None:
     """The same run elsewhere: a link to this page with its settings, and the command line."""
     with st.expander("Share or reproduce this run", icon=":material/share:"):
-        query = urllib.parse.urlencode(settings.to_query())
+        pinned = [(pins.PARAM, pins.encode(p.settings)) for p in st.session_state.get(PINS, [])]
+        query = urllib.parse.urlencode([*settings.to_query().items(), *pinned])
         base = st.context.url or "http://localhost:8501/"
-        st.caption("Link to this run (the address bar holds it too):")
+        st.caption("Link to this run" + (" and its pins" if pinned else "") + " (the address bar holds it too):")
         st.code(base + (f"?{query}" if query else ""), language=None)
         if settings.data == "csv":
             st.caption("The link says *your CSV*; the file itself stays with you. Whoever opens it uploads their own.")

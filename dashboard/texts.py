@@ -451,3 +451,20 @@ def chart_unavailable(reason: str | None) -> str:
         f"The run chart's files could not be written where Streamlit serves them ({reason}). The app's folder "
         "must be writable by the server; the command line (python -m linreg_core) works without it."
     )
+
+
+def pins_table(pinned: list, differences: list[str]) -> list[dict[str, str]]:
+    """The pinned runs' results table: a row per pin (pins.PinnedRun), its settings that differ, its final
+    loss, and when it came within 1 % of the optimum (pins.REACHED_GAP) or diverged."""
+    rows = []
+    for i, (p, said) in enumerate(zip(pinned, differences, strict=True), start=1):
+        r = p.result
+        if r is None:
+            final, reached = "not trained yet", "needs its points" if p.settings.data == "csv" else ""
+        else:
+            final = "no records" if r.final_loss is None else number(r.final_loss)
+            reached = (f"diverged at step {r.diverged_at:,}" if r.diverged_at is not None
+                       else f"step {r.reached:,}" if r.reached is not None else "not reached")  # fmt: skip
+        rows.append({"pin": f"#{i}", "settings that differ": said, "final loss": final,
+                     "within 1 % of the optimum": reached})  # fmt: skip
+    return rows

@@ -401,7 +401,7 @@ def test_the_page_sends_the_claims_the_matrix_checks(i):
     assert head["captions"] == texts.captions(m.claims, m.data) and head["legends"] == view_model.legends(m.claims)
     assert head["bound"] == m.claims.bound
     assert background["landscape"] == view_model.landscape(m.claims)
-    assert texts.stability_note(m.claims) in [c.value for c in at.sidebar.caption]
+    assert texts.stability_note(m.claims) in [c.value for c in at.main.caption]
 
 
 # the noise floor is claimed only for mini-batches at a settling rate: a few more of those than the covering has

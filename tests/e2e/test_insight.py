@@ -68,6 +68,11 @@ def test_pinned_runs_overlay_their_curves_and_paths_labelled_by_what_differs(pag
     page.get_by_role("button", name="Pin this run").click()
     page.wait_for_function("() => document.querySelector('.gtl-view').dataset.pins === '2'")
     before = read(page)["run"]
+    # the optimizer sits above the chart, the pin button below it: scroll up as a visitor would first (a
+    # dropdown opened while the page is still scrolling to it closes again)
+    page.locator(".st-key-optimizer").scroll_into_view_if_needed()
+    page.wait_for_function("() => document.querySelector('.st-key-optimizer').getBoundingClientRect().top >= 0")
+    page.wait_for_timeout(300)
     page.locator(".st-key-optimizer").click()
     page.get_by_role("option", name="adam", exact=True).click()
     view = wait_done(page, other_than=before)

@@ -188,7 +188,7 @@ def test_scrubbing_moves_the_title_the_table_and_the_markers(app_page):
 def test_keyboard_alone_reaches_play_and_the_scrubber_before_any_chart_toolbar(app_page):
     page = app_page
     _, _, values, _ = engine(Settings())
-    page.get_by_role("button", name="Run again").focus()  # the last control of the sidebar
+    page.get_by_role("button", name="Run again").focus()  # among the run's controls, above the chart
     focused = []
     for _ in range(12):
         page.keyboard.press("Tab")
