@@ -92,7 +92,8 @@ def _padded(lo: float, hi: float) -> tuple[float, float]:
 def log_steps(total: int, count: int) -> list[int]:
     """Up to `count` of the indices 0 … total-1, log-spaced so a run's fast early steps show, with the first
     and the last always in; spare slots (where log spacing repeats an early index) go to evenly spaced later
-    ones. The one place the chart's steps are chosen: the live frames, the curves, the scrubber, the pins."""
+    ones. The one place the chart's steps are chosen: the live frames, the curves, the pins (the scrubber maps
+    its positions to steps itself: js/scrubber.js)."""
     if total <= 0 or count <= 0:
         return []
     if total <= count:
@@ -110,12 +111,10 @@ def log_steps(total: int, count: int) -> list[int]:
 
 LIVE_FRAMES = 45  # the live chart's first steps to show, log-spaced: a short run still animates
 CURVE_POINTS = 800  # points per drawn curve
-SCRUB_POSITIONS = 1000  # stops of the scrubber
 
 
 def steps(total: int) -> dict[str, list[int]]:
-    return {"live": log_steps(total, LIVE_FRAMES), "curve": log_steps(total, CURVE_POINTS),
-            "scrub": log_steps(total, SCRUB_POSITIONS)}  # fmt: skip
+    return {"live": log_steps(total, LIVE_FRAMES), "curve": log_steps(total, CURVE_POINTS)}
 
 
 def records_payload(values: np.ndarray, first: int = 0) -> dict[str, Any]:

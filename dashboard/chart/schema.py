@@ -111,7 +111,6 @@ class Background(TypedDict):
 class Steps(TypedDict):
     live: list[int]  # record indices the live chart steps through first (log-spaced: the fast start shows)
     curve: list[int]  # record indices the curves are drawn at (log-spaced)
-    scrub: list[int]  # record indices the scrubber stops at on its log scale
 
 
 class Records(TypedDict):

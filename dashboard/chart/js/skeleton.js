@@ -57,13 +57,21 @@ export function build(view) {
 
   play.addEventListener("click", () => view.togglePlay());
   scrubber.input.addEventListener("input", () => view.scrubbed());
+  const steps = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1 };
   scrubber.input.addEventListener("keydown", (e) => {
     if (e.key === " ") {
       e.preventDefault();
       view.togglePlay();
+    } else if (steps[e.key] && !scrubber.input.disabled) {
+      e.preventDefault(); // one step shown per press, though several positions of the log scale show one step
+      scrubber.input.value = String(scrubber.nudge(view.shown, steps[e.key], view.last()));
+      view.scrubbed();
     }
   });
-  scrubber.scaleSelect.addEventListener("change", () => scrubber.sync(view.shown, view.last()));
+  scrubber.scaleSelect.addEventListener("change", () => {
+    scrubber.sync(view.shown, view.last());
+    view.redrawAll(); // the step axes follow the scale
+  });
   logBox.addEventListener("change", () => {
     view.logY = logBox.checked;
     view.redrawAll();

@@ -19,6 +19,10 @@ import { drawStatus, drawText, widerAxes } from "./readout.js";
 import { KIND } from "./schema.js";
 
 const MAX_PINS = PIN_COLORS.length;
+// The pins each panel draws, for its legend (kept in their places, so each keeps its colour): the loss panel
+// draws every pin, the landscape and the gap only those trained on the data shown; each as a band (panels.js).
+const PINS_DRAWN = { loss: "all", landscape: "same", gap: "same" };
+const pinsIn = (name, pins) => (PINS_DRAWN[name] === "all" ? pins : PINS_DRAWN[name] ? pins.map((p) => (p.same ? p : null)) : []);
 
 export class RunView {
   constructor(host, { words, retry, probeUrl }) {
@@ -158,7 +162,7 @@ export class RunView {
       if (this.clock.due(now)) {
         const end = this.scrubber.end(last);
         const dt = this.playFrom === null ? 0 : (now - this.playFrom) / 1000;
-        const pos = Math.min(end, playPosition(this.playStart, dt, this.scrubber.stops().length));
+        const pos = Math.min(end, playPosition(this.playStart, dt, this.scrubber.positions()));
         this.want = this.scrubber.stepAt(pos);
         if (this.playFrom === null) this.playFrom = now;
         if (pos >= end) {
@@ -243,8 +247,10 @@ export class RunView {
     const startGap = Math.max(h.start_loss - h.loss_star, 1e-30);
     const gapFloor = Math.max(1e-7 * Math.max(h.loss_star, 1e-30), startGap * 1e-14);
     const { shift = 0, scale = 1 } = h.landscape;
+    const logX = this.scrubber.log();
     return {
-      h, logY, gapFloor, theme: this.theme, colors: colors(this.root),
+      h, logY, logX, gapFloor, theme: this.theme, colors: colors(this.root),
+      sx: (k) => (logX ? k + 1 : k),
       lossY: (v) => (logY ? Math.max(v, MIN_LOG) : v),
       gap: (v) => Math.max(v - h.loss_star, gapFloor),
       land: (w0, w1) => [w0 * scale, w1 + w0 * shift],
@@ -322,7 +328,7 @@ export class RunView {
     if (changed.includes("words")) {
       for (const name of ORDER) {
         this.captions[name].textContent = (h.captions || {})[name] || "";
-        drawLegend(this.legends[name], (h.legends || {})[name], name === "loss" ? pins : [], this.words);
+        drawLegend(this.legends[name], (h.legends || {})[name], pinsIn(name, pins), this.words);
       }
       this.root.dataset.pins = String(pins.length);
     }
