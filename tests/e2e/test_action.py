@@ -47,7 +47,9 @@ def test_the_step_charts_and_the_scrubber_share_one_scale(app_page):
     assert_shows_step(view, values, step)
     places = page.evaluate(PLACES_JS)
     assert places["marker"] == pytest.approx(places["thumb"], abs=0.02)  # the thumb sits over the step charted
-    ticks = page.evaluate("() => Array.from(document.querySelectorAll('.gtl-panel-loss .xtick text'), (t) => t.textContent)")
+    ticks = page.evaluate(
+        "() => Array.from(document.querySelectorAll('.gtl-panel-loss .xtick text'), (t) => t.textContent)"
+    )
     assert ticks[:3] == ["0", "1", "10"] and ticks[-1] == "1,000", ticks  # labelled in steps, step 0 included
     screenshot(page, "steps-log-scale")
 
@@ -126,7 +128,8 @@ PATH_PIXELS_JS = """
   const path = gd._fullData.find((t) => t.name === 'path');
   let length = 0;
   for (let k = 1; k < path.x.length; k++) {
-    length += Math.hypot(xaxis.c2p(path.x[k]) - xaxis.c2p(path.x[k - 1]), yaxis.c2p(path.y[k]) - yaxis.c2p(path.y[k - 1]));
+    const dx = xaxis.c2p(path.x[k]) - xaxis.c2p(path.x[k - 1]);
+    length += Math.hypot(dx, yaxis.c2p(path.y[k]) - yaxis.c2p(path.y[k - 1]));
   }
   return length;
 }

@@ -158,4 +158,5 @@ def assert_shows_step(view: dict, values: np.ndarray, step: int) -> None:
     assert steps_of(view, "weights", marker["x"]) == [step, step]
     np.testing.assert_allclose(marker["y"], [w0, w1], rtol=1e-6)
     loss_marker = trace(view, "loss", "shown step")
-    assert steps_of(view, "loss", loss_marker["x"]) == [step] and np.isclose(loss_marker["y"][0], max(loss, 1e-12), rtol=1e-6)
+    assert steps_of(view, "loss", loss_marker["x"]) == [step]
+    assert np.isclose(loss_marker["y"][0], max(loss, 1e-12), rtol=1e-6)
