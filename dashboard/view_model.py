@@ -141,7 +141,22 @@ def landscape(c: Claims) -> dict[str, Any]:
             "size": LANDSCAPE_SIZE, "log_gap": encode(np.log10(np.maximum(gap, floor))),
             "shift": c.coords.shift, "scale": c.coords.scale, "standardised": c.coords.standardised,
             "titles": list(c.coords.titles), "optimum": list(c.optimum_trained),
-            "start": list(c.start_trained)}  # fmt: skip
+            "start": list(c.start_trained), "moments": moments(fit.moments)}  # fmt: skip
+
+
+def moments(m) -> dict[str, Any]:
+    """The bowl's moments (linreg_core.analysis.Moments) as the chart gets them."""
+    return {"n": int(m.n), "mean_x": float(m.mean_x), "mean_y": float(m.mean_y), "var_x": float(m.var_x),
+            "cov_xy": float(m.cov_xy), "var_y": float(m.var_y)}  # fmt: skip
+
+
+def exact(c: Claims) -> dict[str, Any] | None:
+    """How the browser computes this run's path from the moments: only a full batch with an update rule linear in
+    the weights is exact (a mini-batch sees other points each step; an adaptive rule divides by the gradient's
+    running size)."""
+    if c.regime != "exact":
+        return None
+    return {"rule": c.optimizer.key, "momentum": float(c.settings.momentum) if "momentum" in c.optimizer.hyper else 0.0}
 
 
 def truth(data: Dataset) -> list[float] | None:
@@ -223,6 +238,7 @@ def header(
         "lr": settings.lr,
         "bound": c.bound,  # the rate this run is judged by (full batch: stability; mini-batches: in expectation)
         "predicted": encode(predicted) if predicted is not None else None,
+        "exact": exact(c),
         "steps": at,
         "captions": captions or {},
         "legends": legends(c),  # the legend entries true for this run, by panel

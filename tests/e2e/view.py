@@ -25,6 +25,13 @@ def chart_module(base: str = "document.baseURI") -> str:
     return f"import(new URL({entry!r}, {base}).href)"
 
 
+def chart_file(name: str, base: str = "document.baseURI") -> str:
+    """A JS expression importing another of the chart's modules (js/), the instance the page's chart uses."""
+    from dashboard.chart import assets
+
+    return f"import(new URL({assets.bundle().url + name!r}, {base}).href)"
+
+
 def timeline(page) -> list:
     """What reached the chart and when: [wall-clock ms, event, run, detail] (js/timeline.js)."""
     return page.evaluate(f"async () => (await {chart_module()}).timeline")
