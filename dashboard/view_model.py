@@ -24,6 +24,7 @@ from linreg_core.analysis import landscape as loss_landscape
 from linreg_core.analysis import landscape_grid
 from linreg_core.claims import Claims
 from linreg_core.data import Dataset
+from linreg_core.settings import knobs
 
 from . import texts
 from .chart import schema
@@ -144,6 +145,13 @@ def landscape(c: Claims) -> dict[str, Any]:
             "start": list(c.start_trained), "moments": moments(fit.moments)}  # fmt: skip
 
 
+def start_grid() -> list[float]:
+    """Where a start dragged on the landscape may land: the starting weights' range and step, as declared (the
+    same for both)."""
+    (k,) = {(k.lo, k.hi, k.step) for name, _, _, k in knobs() if name in ("init_w0", "init_w1")}
+    return [float(v) for v in k]
+
+
 def moments(m) -> dict[str, Any]:
     """The bowl's moments (linreg_core.analysis.Moments) as the chart gets them."""
     return {"n": int(m.n), "mean_x": float(m.mean_x), "mean_y": float(m.mean_y), "var_x": float(m.var_x),
@@ -239,6 +247,8 @@ def header(
         "bound": c.bound,  # the rate this run is judged by (full batch: stability; mini-batches: in expectation)
         "predicted": encode(predicted) if predicted is not None else None,
         "exact": exact(c),
+        "no_preview": None if c.regime == "exact" else texts.no_preview(c),
+        "start_grid": start_grid(),
         "steps": at,
         "captions": captions or {},
         "legends": legends(c),  # the legend entries true for this run, by panel

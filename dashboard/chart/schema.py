@@ -149,7 +149,9 @@ class Header(TypedDict):
     lr: float
     bound: float | None  # the largest stable rate for its optimizer, when one is known
     predicted: str | None  # f32 at steps.curve: theory's loss gap, when theory predicts it exactly
-    exact: Exact | None  # how the browser computes this run's path itself; None when it cannot (why: texts)
+    exact: Exact | None  # how the browser computes this run's path itself; None when it cannot (why: below)
+    no_preview: str | None  # why no predicted path is drawn for this run (a mini-batch, an adaptive rule)
+    start_grid: list[float]  # [lo, hi, step] of the starting weights' settings, in x's own units
     steps: Steps
     captions: dict[str, str]  # panel -> what to look for
     legends: dict[str, list[LegendEntry]]  # panel -> one entry per thing drawn there, nothing else

@@ -3,7 +3,8 @@ sends, held against the trainer's own records (real TensorFlow, float32)."""
 
 import numpy as np
 import pytest
-from view import chart_file, engine, wait_done
+from harness import screenshot
+from view import assert_shows_step, chart_file, engine, trace, wait_done
 
 from linreg_core.settings import Settings
 
@@ -59,3 +60,117 @@ def test_no_exact_path_is_claimed_for_mini_batches_or_adaptive_optimizers(page, 
     page.goto(f"{streamlit_server}/?{query}")
     wait_done(page)
     assert page.evaluate(BROWSER_PATH_JS) == {"exact": None}
+
+
+# The landscape's plot area and axes, to aim the pointer at weights (the chart's own margins: js/layers.js).
+AXES_JS = """
+() => {
+  const gd = document.querySelector('.gtl-plot[data-plot=landscape]');
+  const b = gd.parentElement.getBoundingClientRect();
+  return { box: [b.x, b.y, b.width, b.height], x: gd._fullLayout.xaxis.range, y: gd._fullLayout.yaxis.range };
+}
+"""
+
+
+def pixel(page, w0: float, w1: float) -> tuple[float, float]:
+    a = page.evaluate(AXES_JS)
+    (bx, by, bw, bh), (x0, x1), (y0, y1) = a["box"], a["x"], a["y"]
+    return bx + 64 + (w0 - x0) / (x1 - x0) * (bw - 76), by + 8 + (y1 - w1) / (y1 - y0) * (bh - 54)
+
+
+def url_start(page) -> tuple[float, float]:
+    query = page.evaluate("() => Object.fromEntries(new URL(location.href).searchParams)")
+    return float(query.get("init_w0", 0)), float(query.get("init_w1", 0))
+
+
+def assert_trained_from(page, before: str, settings: Settings) -> dict:
+    """The run after a dropped start: a new TensorFlow run from there, the address and the controls with it."""
+    view = wait_done(page, other_than=before)
+    assert url_start(page) == (settings.init_w0, settings.init_w1)
+    _, _, values, _ = engine(settings)
+    assert_shows_step(view, values, settings.steps)
+    path = trace(view, "landscape", "path")
+    assert (path["x"][0], path["y"][0]) == pytest.approx((settings.init_w0, settings.init_w1))
+    assert trace(view, "landscape", "predicted path")["x"] == []  # the trained run has the last word
+    slider = page.locator(".st-key-init_w0:not([data-stale='true']) input[type=range]")  # in a closed expander
+    assert float(slider.input_value()) == pytest.approx(settings.init_w0)
+    return view
+
+
+def predicted(page) -> dict:
+    """The predicted path as painted, after the frames already asked for."""
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    return page.evaluate(
+        """() => { const r = document.querySelector('.gtl-view');
+             const gd = r.querySelector('.gtl-plot[data-plot=landscape]');
+             const t = gd._fullData.find((t) => t.name === 'predicted path');
+             return { x: Array.from(t.x), y: Array.from(t.y), dash: t.line && t.line.dash, state: r.dataset.preview,
+                      note: r.querySelector('.gtl-preview').textContent }; }"""
+    )
+
+
+def test_dragging_the_start_previews_its_exact_path_then_trains_from_there(browser, streamlit_server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1200}, color_scheme="dark")
+    page = context.new_page()
+    try:
+        page.goto(f"{streamlit_server}/?steps=200")
+        before = wait_done(page)["run"]
+        page.locator(".gtl-panel-landscape").scroll_into_view_if_needed()
+        page.mouse.move(*pixel(page, 0.0, 0.0))
+        page.mouse.down()
+        page.mouse.move(*pixel(page, -1.0, 6.0), steps=8)
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        shown = predicted(page)  # painted while the button is still down
+        target = Settings(steps=200, init_w0=-1.0, init_w1=6.0)
+        assert shown["state"] == "path" and shown["dash"] == "dash" and shown["note"].startswith("Predicted path")
+        _, _, values, _ = engine(target)
+        assert (shown["x"][0], shown["y"][0]) == pytest.approx((-1.0, 6.0))
+        steps = np.array(page.evaluate(f"async () => (await {chart_file('store.js')}).state.header.steps.curve"))
+        steps = steps[steps < len(values)][: len(shown["x"]) - 1]
+        np.testing.assert_allclose(shown["x"][1:], values[steps, 1], rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(shown["y"][1:], values[steps, 2], rtol=1e-4, atol=1e-6)
+        screenshot(page, "drag-start-preview-dark")
+        page.mouse.up()
+        assert_trained_from(page, before, target)
+        screenshot(page, "drag-start-trained-dark")
+    finally:
+        context.close()
+
+
+def test_the_start_moves_with_the_keyboard_and_enter_trains_from_it(page, streamlit_server):
+    page.goto(f"{streamlit_server}/?steps=200")
+    before = wait_done(page)["run"]
+    page.locator(".gtl-panel-landscape .gtl-stack").focus()
+    for key in ("ArrowRight", "ArrowRight", "ArrowRight", "ArrowUp", "ArrowUp"):
+        page.keyboard.press(key)
+    shown = predicted(page)
+    assert shown["state"] == "path" and (shown["x"][0], shown["y"][0]) == pytest.approx((0.3, 0.2))
+    page.keyboard.press("Enter")
+    assert_trained_from(page, before, Settings(steps=200, init_w0=0.3, init_w1=0.2))
+
+
+def test_a_tap_on_the_landscape_of_a_phone_starts_the_run_there(browser, streamlit_server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(f"{streamlit_server}/?steps=200")
+        before = wait_done(page)["run"]
+        page.locator(".gtl-panel-landscape").scroll_into_view_if_needed()
+        page.touchscreen.tap(*pixel(page, 2.0, 1.0))
+        assert_trained_from(page, before, Settings(steps=200, init_w0=2.0, init_w1=1.0))
+        screenshot(page, "drag-start-phone")
+    finally:
+        context.close()
+
+
+def test_no_predicted_path_for_mini_batches_and_the_chart_says_why(page, streamlit_server):
+    page.goto(f"{streamlit_server}/?batch_size=10&steps=50")
+    wait_done(page)
+    page.locator(".gtl-panel-landscape .gtl-stack").focus()
+    page.keyboard.press("ArrowRight")
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    shown = predicted(page)
+    assert shown["state"] == "none" and shown["x"] == []
+    assert shown["note"].startswith("No predicted path: each update sees another mini-batch of 10 points")
+    page.keyboard.press("Escape")
+    assert predicted(page)["note"] == ""

@@ -102,7 +102,10 @@ export const landscape = {
       { type: "scatter", mode: "markers", x: [sx], y: [sy], name: "start", hoverinfo: "skip", marker: { color: theme.muted, size: 9 } },
       ...pinned("pinned path", PIN_BAND, 0.5),
     ];
-    const over = [curve("path", colors.fit, 2, { hover: false }), marker("shown step", colors.fit, edge(c))];
+    // a start being dragged and its predicted path (js/drag.js): dashed, never mistaken for a trained run
+    const over = [curve("predicted path", colors.theory, 2, { dash: "dash", hover: false }),
+      marker("new start", "rgba(0,0,0,0)", colors.theory, { size: 12, line: { color: colors.theory, width: 2.5 } }),
+      curve("path", colors.fit, 2, { hover: false }), marker("shown step", colors.fit, edge(c))];
     const [xTitle, yTitle] = L.titles;
     return { under, over, axes: { x: xTitle, y: yTitle, xRange: L.w0 } };
   },
@@ -127,7 +130,7 @@ export const loss = {
     const star = c.lossY(h.loss_star);
     const under = [lines("least-squares loss", [0, Math.max(h.total - 1, 1)].map(c.sx), [star, star], colors.optimum, "dash", 1.5), ...pinned("pinned loss", PIN_BAND, 0.5)];
     const over = [curve("loss (whole run)", colors.fit, 1.5, { opacity: 0.3 }), curve("loss", colors.fit, 2.5),
-      marker("shown step", colors.fit, edge(c))];
+      marker("shown step", colors.fit, edge(c)), curve("predicted loss", colors.theory, 2, { dash: "dash" })];
     if (h.held_out) over.push(curve("held-out loss", colors.theory, 2, { dash: "dash" }));
     const yaxis = c.logY ? { type: "log", dtick: 1, exponentformat: "power" } : { type: "linear" };
     return { under, over, axes: stepAxes(c, "loss (MSE)", yaxis) };

@@ -21,6 +21,7 @@ export function build(view) {
   const title = el("div", { class: "gtl-title", "aria-live": "off" });
   const grid = el("div", { class: "gtl-grid" });
   const panels = {};
+  const previewNote = el("p", { class: "gtl-preview", role: "status", "aria-live": "polite" }); // js/drag.js
   const captions = {};
   const legends = {};
   for (const name of ORDER) {
@@ -29,8 +30,10 @@ export function build(view) {
     panels[name] = new Panel(name, under, over);
     legends[name] = el("div", { class: "gtl-legend" });
     captions[name] = el("p", { class: "gtl-caption" });
+    const stack = el("div", { class: "gtl-stack" }, under, over);
+    const parts = name === "landscape" ? [stack, previewNote] : [stack];
     grid.append(el("figure", { class: `gtl-panel gtl-panel-${name}` }, el("figcaption", { text: TITLES[name] }), legends[name],
-      el("div", { class: "gtl-stack" }, under, over), captions[name]));
+      ...parts, captions[name]));
   }
   const numbers = el("table", { class: "gtl-numbers" });
   const note = el("p", { class: "gtl-note" });
@@ -76,5 +79,5 @@ export function build(view) {
     view.logY = logBox.checked;
     view.redrawAll();
   });
-  return { root, status, play, scrubber, logBox, title, panels, captions, legends, numbers, note, resizer, sight };
+  return { root, status, play, scrubber, logBox, title, panels, captions, legends, numbers, note, previewNote, resizer, sight };
 }

@@ -15,6 +15,7 @@ import { forgetOtherRuns, run, state } from "./store.js";
 import { colors, readTheme } from "./theme.js";
 import { note } from "./timeline.js";
 import { Watchdog } from "./watch.js";
+import { StartDrag } from "./drag.js";
 import { drawStatus, drawText, widerAxes } from "./readout.js";
 import { KIND } from "./schema.js";
 
@@ -48,6 +49,7 @@ export class RunView {
     this.missed = {};
     this.toDraw = []; // panels of the page's first picture still to draw, one a frame
     Object.assign(this, build(this));
+    this.drag = new StartDrag(this, this.panels.landscape.over.parentElement);
     host.append(this.root);
     state.views.add(this);
     this.watch = new Watchdog(this, probeUrl);
@@ -106,7 +108,9 @@ export class RunView {
       else this.axesToReset = true;
       this.interrupted = null;
       this.watch.newRun();
+      this.drag.clear(); // a new run: the trained run has the last word over any prediction
     }
+    this.drag.heard(); // a start dropped: whatever the page answered, its prediction has had its time
     this.header = h;
     this.scrubber.reset(h);
     if (h.status && !this.backgroundDrawn) {
@@ -130,7 +134,11 @@ export class RunView {
   }
 
   retry(n) {
-    if (this.retryWith) this.retryWith("retry", n);
+    this.trigger("retry", n);
+  }
+
+  trigger(name, value) {
+    if (this.retryWith) this.retryWith(name, value);
   }
 
   // ---- time ----
