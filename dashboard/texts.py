@@ -413,6 +413,10 @@ def chart_words() -> dict[str, str]:
         "title_start": "Start · loss {loss} · w0 {w0} · w1 {w1}",
         "pin_other_data": "{label} (other data)",
         "predicted": "Predicted path from w0 {w0}, w1 {w1} (dashed); release to train from there.",
+        "predicted_rate": "Predicted path at learning rate {lr} (dashed); release to train at it.",
+        "rate_strip": "Learning rates: green, every step heads straight in; amber, it swings to and fro but "
+        "converges; red, it diverges. Drag along it, or use the arrow keys and Enter.",
+        "rate_strip_note": "rate {lr} · fastest {fastest} (black tick)",
         "start_handle": "Start point: drag it on the landscape, or move it with the arrow keys and press Enter "
         "to train from there.",
         "sampled": "The data panel shows a random {shown} of the {n} points; training uses every one.",

@@ -152,6 +152,12 @@ def start_grid() -> list[float]:
     return [float(v) for v in k]
 
 
+def lr_grid() -> list[float]:
+    """The learning rate's declared range: the rate strip's."""
+    (k,) = [k for name, _, _, k in knobs() if name == "lr"]
+    return [float(k.lo), float(k.hi)]
+
+
 def moments(m) -> dict[str, Any]:
     """The bowl's moments (linreg_core.analysis.Moments) as the chart gets them."""
     return {"n": int(m.n), "mean_x": float(m.mean_x), "mean_y": float(m.mean_y), "var_x": float(m.var_x),
@@ -249,6 +255,7 @@ def header(
         "exact": exact(c),
         "no_preview": None if c.regime == "exact" else texts.no_preview(c),
         "start_grid": start_grid(),
+        "lr_grid": lr_grid(),
         "steps": at,
         "captions": captions or {},
         "legends": legends(c),  # the legend entries true for this run, by panel

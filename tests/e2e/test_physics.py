@@ -1,11 +1,14 @@
 """The physics in the browser (issue 16): the exact full-batch path the chart computes from the moments the page
 sends, held against the trainer's own records (real TensorFlow, float32)."""
 
+import json
+
 import numpy as np
 import pytest
 from harness import screenshot
 from view import assert_shows_step, chart_file, engine, trace, wait_done
 
+from linreg_core.analysis import analyse
 from linreg_core.settings import Settings
 
 pytestmark = pytest.mark.e2e
@@ -174,3 +177,62 @@ def test_no_predicted_path_for_mini_batches_and_the_chart_says_why(page, streaml
     assert shown["note"].startswith("No predicted path: each update sees another mini-batch of 10 points")
     page.keyboard.press("Escape")
     assert predicted(page)["note"] == ""
+
+
+STRIP_JS = "() => { const s = document.querySelector('.gtl-strip'); return { hidden: s.hidden, ...s.dataset }; }"
+
+
+@pytest.mark.parametrize("settings", [Settings(steps=200), Settings(optimizer="momentum", momentum=0.5, steps=200)])
+def test_the_rate_strip_is_coloured_from_the_eigenvalues(page, streamlit_server, settings):
+    from linreg_core.data import linear_like
+    from linreg_core.optimizers import hyper_of
+    from linreg_core.theory import stable_lr
+
+    query = "&".join(f"{k}={v}" for k, v in settings.to_query().items())
+    page.goto(f"{streamlit_server}/?{query}")
+    wait_done(page)
+    strip = page.evaluate(STRIP_JS)
+    assert not strip["hidden"]
+    changes = json.loads(strip["changes"])
+    info = analyse(linear_like(settings))
+    bound = stable_lr(info, settings.optimizer, hyper_of(settings))
+    assert changes[-1]["to"] == "diverging" and changes[-1]["at"] == pytest.approx(bound, rel=1e-6)
+    if settings.optimizer == "gd":  # steps change sign from 1/λmax on, grow from 2/λmax on; fastest 2/(λmin+λmax)
+        assert [c["to"] for c in changes] == ["oscillating", "diverging"]
+        assert changes[0]["at"] == pytest.approx(1 / info.lambda_max, rel=1e-6)
+        fastest = 2 / (info.lambda_min + info.lambda_max)
+        assert float(strip["fastest"]) == pytest.approx(fastest, rel=0.05)  # one cell of the strip
+
+
+def test_dragging_along_the_rate_strip_previews_the_path_then_trains_at_that_rate(page, streamlit_server):
+    page.goto(f"{streamlit_server}/?steps=200")
+    before = wait_done(page)["run"]
+    bar = page.locator(".gtl-strip-bar")
+    bar.scroll_into_view_if_needed()
+    box = bar.bounding_box()
+    at = lambda lr: box["x"] + box["width"] * np.log(lr / 1e-4) / np.log(10 / 1e-4)  # noqa: E731
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(at(0.05), y)
+    page.mouse.down()
+    page.mouse.move(at(0.1), y, steps=4)
+    shown = predicted(page)  # before release
+    lr = float(page.evaluate(STRIP_JS)["lr"])
+    assert 0.09 < lr < 0.11 and shown["state"] == "path" and shown["note"].startswith("Predicted path at learning rate")
+    target = Settings(steps=200, lr=lr)
+    _, _, values, _ = engine(target)
+    steps = np.array(page.evaluate(f"async () => (await {chart_file('store.js')}).state.header.steps.curve"))
+    steps = steps[: len(shown["x"]) - 1]
+    np.testing.assert_allclose(shown["x"][1:], values[steps, 1], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(shown["y"][1:], values[steps, 2], rtol=1e-4, atol=1e-6)
+    page.mouse.up()
+    view = wait_done(page, other_than=before)
+    assert float(page.evaluate("() => new URL(location.href).searchParams.get('lr')")) == pytest.approx(lr)
+    assert_shows_step(view, values, 200)
+    assert trace(view, "landscape", "predicted path")["x"] == []
+    screenshot(page, "rate-strip")
+
+
+def test_the_rate_strip_is_hidden_where_no_exact_path_exists(page, streamlit_server):
+    page.goto(f"{streamlit_server}/?optimizer=adam&steps=50")
+    wait_done(page)
+    assert page.evaluate(STRIP_JS)["hidden"]

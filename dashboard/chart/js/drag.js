@@ -16,6 +16,7 @@ export class StartDrag {
     this.view = view;
     this.stack = stack;
     this.start = null; // [w0, w1] in x's own units while a new start is chosen, else null
+    this.rate = null; // a learning rate being chosen on the rate strip (js/ratestrip.js), else null
     this.pointer = null;
     this.raf = 0;
     stack.tabIndex = 0;
@@ -100,23 +101,31 @@ export class StartDrag {
     if (!this.raf) this.raf = requestAnimationFrame(() => this.draw());
   }
 
+  // A new rate chosen on the rate strip: the path from the run's start at that rate.
+  setRate(lr) {
+    this.rate = lr;
+    if (!this.raf) this.raf = requestAnimationFrame(() => this.draw());
+  }
+
   draw() {
     this.raf = 0;
     const view = this.view;
     const h = view.header;
-    if (!this.start || !h) return;
+    if ((!this.start && this.rate === null) || !h || !view.c) return;
     const L = h.landscape;
     const c = view.c;
-    const [sx, sy] = c.land(this.start[0], this.start[1]);
-    const words = { w0: fmt.w(this.start[0]), w1: fmt.w(this.start[1]) };
+    const start = this.start || h.init;
+    const lr = this.rate ?? h.lr;
+    const [sx, sy] = c.land(start[0], start[1]);
+    const words = { w0: fmt.w(start[0]), w1: fmt.w(start[1]), lr: fmt.loss(lr) };
     let predicted = { x: [], y: [] };
     let loss = { x: [], y: [], customdata: [] };
     if (h.exact) {
-      const p = path(L.moments, h.exact, [sx, sy], h.lr, h.total);
+      const p = path(L.moments, h.exact, [sx, sy], lr, h.total);
       const steps = h.steps.curve.filter((k) => k < p.w0.length);
       predicted = { x: [sx, ...steps.map((k) => p.w0[k])], y: [sy, ...steps.map((k) => p.w1[k])] };
       loss = { x: steps.map(c.sx), y: steps.map((k) => c.lossY(p.loss[k])), customdata: steps };
-      view.previewNote.textContent = fill(view.words.predicted, words);
+      view.previewNote.textContent = fill(this.start ? view.words.predicted : view.words.predicted_rate, words);
     } else {
       view.previewNote.textContent = h.no_preview || "";
     }
@@ -141,6 +150,7 @@ export class StartDrag {
   clear() {
     const view = this.view;
     this.start = null;
+    this.rate = null;
     this.committed = null;
     view.previewNote.textContent = "";
     if (view.root.dataset.preview === undefined) return;

@@ -16,6 +16,7 @@ import { colors, readTheme } from "./theme.js";
 import { note } from "./timeline.js";
 import { Watchdog } from "./watch.js";
 import { StartDrag } from "./drag.js";
+import { RateStrip } from "./ratestrip.js";
 import { drawStatus, drawText, widerAxes } from "./readout.js";
 import { KIND } from "./schema.js";
 
@@ -50,6 +51,8 @@ export class RunView {
     this.toDraw = []; // panels of the page's first picture still to draw, one a frame
     Object.assign(this, build(this));
     this.drag = new StartDrag(this, this.panels.landscape.over.parentElement);
+    this.strip = new RateStrip(this, this.drag);
+    this.previewNote.before(this.strip.root);
     host.append(this.root);
     state.views.add(this);
     this.watch = new Watchdog(this, probeUrl);
@@ -112,6 +115,7 @@ export class RunView {
     }
     this.drag.heard(); // a start dropped: whatever the page answered, its prediction has had its time
     this.header = h;
+    this.strip.show(h);
     this.scrubber.reset(h);
     if (h.status && !this.backgroundDrawn) {
       // a finished run shown anew (a rerun that did not retrain): straight to its last step
