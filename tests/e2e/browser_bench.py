@@ -143,9 +143,10 @@ DRAG_MOVES = 24  # pointer moves per drag
 MOVE_EVERY_MS = 80  # between moves: each one's preview is painted before the next comes
 
 
-def measure_drag(page) -> dict:
-    """One drag of the start: press, DRAG_MOVES moves around the bowl, release. Each move -> the first frame
-    after it that painted a new predicted path; the release -> the first painted frame of the run it trains."""
+def measure_drag(page, turn: int) -> dict:
+    """One drag of the start: press, DRAG_MOVES moves around the bowl, release (each turn somewhere else, so
+    that each release is a new start). Each move -> the first frame after it that painted a new predicted
+    path; the release -> the first painted frame of the run it trains."""
     before = page.evaluate("() => document.querySelector('.gtl-view').dataset.run")
     page.locator(".gtl-panel-landscape").scroll_into_view_if_needed()
     box = page.locator(".gtl-panel-landscape .gtl-stack").bounding_box()
@@ -155,7 +156,7 @@ def measure_drag(page) -> dict:
     page.mouse.move(left + 0.3 * width, top + 0.3 * height)
     page.mouse.down()
     for k in range(DRAG_MOVES):
-        a = 0.3 + 0.4 * k / (DRAG_MOVES - 1)
+        a = 0.3 + 0.4 * k / (DRAG_MOVES - 1) - 0.05 * (turn % 5)
         page.mouse.move(left + a * width, top + (0.7 - 0.4 * (k % 5) / 4) * height)
         page.wait_for_timeout(MOVE_EVERY_MS)
     page.mouse.up()
@@ -208,7 +209,7 @@ def bench_n(browser, bases: dict[str, str], n: int, reps: int, warmup: int) -> d
                 results[label].append(r)
             time.sleep(0.3)
             if page.locator(".gtl-draggable").count():  # a page with the start to drag (this checkout's)
-                d = measure_drag(page)
+                d = measure_drag(page, i)
                 if i >= warmup:
                     drags[label].append(d)
                 time.sleep(0.3)
