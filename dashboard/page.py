@@ -241,7 +241,7 @@ def run_chart(settings: Settings, chosen: Chosen, c: Claims | None, service: Tra
         else:
             st.info(chosen.problem or "No data.", icon=":material/upload_file:")
         return
-    view = chart.mount(texts.chart_words(), texts.chart_unavailable)
+    view = chart.mount(texts.chart_words(), texts.chart_unavailable, on_start=_start_from_chart, on_lr=_lr_from_chart)
     if view is None:
         return
     feed = chart.Feed()
@@ -267,6 +267,26 @@ def run_chart(settings: Settings, chosen: Chosen, c: Claims | None, service: Tra
         feed.show(background, header, pinned)
         return
     _train(settings, chosen, c, service, feed, (background, captions, pinned))
+
+
+def _start_from_chart() -> None:
+    """The start dropped on the landscape becomes the starting weights' settings (the controls, the address and
+    the command line follow), within their declared range and on their step."""
+    start = (st.session_state.get(chart.KEY) or {}).get("start")
+    if not isinstance(start, list) or len(start) != 2:
+        return
+    lo, hi, step = view_model.start_grid()
+    for name, value in zip(("init_w0", "init_w1"), start, strict=True):
+        if isinstance(value, int | float) and math.isfinite(value):
+            st.session_state[name] = round(min(max(round(value / step) * step, lo), hi), 6)
+
+
+def _lr_from_chart() -> None:
+    """A rate chosen on the chart's rate strip becomes the learning rate, within its declared range."""
+    rate = (st.session_state.get(chart.KEY) or {}).get("lr")
+    lo, hi = view_model.lr_grid()
+    if isinstance(rate, int | float) and math.isfinite(rate):
+        st.session_state["lr"] = float(f"{min(max(rate, lo), hi):.4g}")
 
 
 def _trace(event: str, run: str, ago: float = 0.0) -> None:

@@ -421,6 +421,15 @@ CHART_LEGEND = {
 }  # fmt: skip
 
 
+def no_preview(c) -> str:
+    """Why the chart draws no predicted path while the start is dragged (for runs it cannot compute exactly)."""
+    if c.regime == "mini":
+        return (f"No predicted path: each update sees another mini-batch of {c.batch:,} points, so the path "
+                "depends on the draw; release to train it.")  # fmt: skip
+    return (f"No predicted path: {c.optimizer.label} divides each step by the gradient's running size, which no "
+            "closed form follows; release to train it.")  # fmt: skip
+
+
 def chart_words() -> dict[str, str]:
     """What the run chart says in each state it finds itself in (how a run ended comes with the run)."""
     return {
@@ -433,6 +442,13 @@ def chart_words() -> dict[str, str]:
         "title_one": "Step {step} (the only update) · loss {loss} · w0 {w0} · w1 {w1}",
         "title_start": "Start · loss {loss} · w0 {w0} · w1 {w1}",
         "pin_other_data": "{label} (other data)",
+        "predicted": "Predicted path from w0 {w0}, w1 {w1} (dashed); release to train from there.",
+        "predicted_rate": "Predicted path at learning rate {lr} (dashed); release to train at it.",
+        "rate_strip": "Learning rates: green, every step heads straight in; amber, it swings to and fro but "
+        "converges; red, it diverges. Drag along it, or use the arrow keys and Enter.",
+        "rate_strip_note": "rate {lr} · fastest {fastest} (black tick)",
+        "start_handle": "Start point: drag it on the landscape, or move it with the arrow keys and press Enter "
+        "to train from there.",
         "sampled": "The data panel shows a random {shown} of the {n} points; training uses every one.",
         "no_plotly": "The chart could not load Plotly ({error}). Reload the page.",
         "unloaded": "The chart could not load its files ({error}). Reload the page.",

@@ -24,6 +24,7 @@ from linreg_core.analysis import landscape as loss_landscape
 from linreg_core.analysis import landscape_grid
 from linreg_core.claims import Claims
 from linreg_core.data import Dataset
+from linreg_core.settings import knobs
 
 from . import texts
 from .chart import schema
@@ -92,7 +93,8 @@ def _padded(lo: float, hi: float) -> tuple[float, float]:
 def log_steps(total: int, count: int) -> list[int]:
     """Up to `count` of the indices 0 … total-1, log-spaced so a run's fast early steps show, with the first
     and the last always in; spare slots (where log spacing repeats an early index) go to evenly spaced later
-    ones. The one place the chart's steps are chosen: the live frames, the curves, the scrubber, the pins."""
+    ones. The one place the chart's steps are chosen: the live frames, the curves, the pins (the scrubber maps
+    its positions to steps itself: js/scrubber.js)."""
     if total <= 0 or count <= 0:
         return []
     if total <= count:
@@ -110,12 +112,10 @@ def log_steps(total: int, count: int) -> list[int]:
 
 LIVE_FRAMES = 45  # the live chart's first steps to show, log-spaced: a short run still animates
 CURVE_POINTS = 800  # points per drawn curve
-SCRUB_POSITIONS = 1000  # stops of the scrubber
 
 
 def steps(total: int) -> dict[str, list[int]]:
-    return {"live": log_steps(total, LIVE_FRAMES), "curve": log_steps(total, CURVE_POINTS),
-            "scrub": log_steps(total, SCRUB_POSITIONS)}  # fmt: skip
+    return {"live": log_steps(total, LIVE_FRAMES), "curve": log_steps(total, CURVE_POINTS)}
 
 
 def records_payload(values: np.ndarray, first: int = 0) -> dict[str, Any]:
@@ -142,7 +142,35 @@ def landscape(c: Claims) -> dict[str, Any]:
             "size": LANDSCAPE_SIZE, "log_gap": encode(np.log10(np.maximum(gap, floor))),
             "shift": c.coords.shift, "scale": c.coords.scale, "standardised": c.coords.standardised,
             "titles": list(c.coords.titles), "optimum": list(c.optimum_trained),
-            "start": list(c.start_trained)}  # fmt: skip
+            "start": list(c.start_trained), "moments": moments(fit.moments)}  # fmt: skip
+
+
+def start_grid() -> list[float]:
+    """Where a start dragged on the landscape may land: the starting weights' range and step, as declared (the
+    same for both)."""
+    (k,) = {(k.lo, k.hi, k.step) for name, _, _, k in knobs() if name in ("init_w0", "init_w1")}
+    return [float(v) for v in k]
+
+
+def lr_grid() -> list[float]:
+    """The learning rate's declared range: the rate strip's."""
+    (k,) = [k for name, _, _, k in knobs() if name == "lr"]
+    return [float(k.lo), float(k.hi)]
+
+
+def moments(m) -> dict[str, Any]:
+    """The bowl's moments (linreg_core.analysis.Moments) as the chart gets them."""
+    return {"n": int(m.n), "mean_x": float(m.mean_x), "mean_y": float(m.mean_y), "var_x": float(m.var_x),
+            "cov_xy": float(m.cov_xy), "var_y": float(m.var_y)}  # fmt: skip
+
+
+def exact(c: Claims) -> dict[str, Any] | None:
+    """How the browser computes this run's path from the moments: only a full batch with an update rule linear in
+    the weights is exact (a mini-batch sees other points each step; an adaptive rule divides by the gradient's
+    running size)."""
+    if c.regime != "exact":
+        return None
+    return {"rule": c.optimizer.key, "momentum": float(c.settings.momentum) if "momentum" in c.optimizer.hyper else 0.0}
 
 
 def truth(data: Dataset) -> list[float] | None:
@@ -224,6 +252,10 @@ def header(
         "lr": settings.lr,
         "bound": c.bound,  # the rate this run is judged by (full batch: stability; mini-batches: in expectation)
         "predicted": encode(predicted) if predicted is not None else None,
+        "exact": exact(c),
+        "no_preview": None if c.regime == "exact" else texts.no_preview(c),
+        "start_grid": start_grid(),
+        "lr_grid": lr_grid(),
         "steps": at,
         "captions": captions or {},
         "legends": legends(c),  # the legend entries true for this run, by panel

@@ -53,8 +53,7 @@ def test_a_header_carries_the_steps_the_chart_draws_and_theory_at_them():
     messages = sent({"steps": "3000"})
     header = only(messages, "header")
     total = 3001
-    assert header["steps"] == {"live": log_steps(total, 45), "curve": log_steps(total, 800),
-                               "scrub": log_steps(total, 1000)}  # fmt: skip
+    assert header["steps"] == {"live": log_steps(total, 45), "curve": log_steps(total, 800)}
     from linreg_core.data import linear_like
     from linreg_core.settings import Settings
     from linreg_core.theory import theory

@@ -94,16 +94,19 @@ def pulse() -> None:
         _carrier(data=payload({"kind": schema.Kind.ALIVE, "beat": beat}), key="gtl-pulse-beat")
 
 
-def mount(words: dict[str, str], unavailable) -> dict | None:
+def mount(words: dict[str, str], unavailable, on_start=None, on_lr=None) -> dict | None:
     """Place the chart, with the sentences it fills in; its result holds `retry`, set for one rerun when the
-    chart, back from a lost connection, asks for its cut-short run again. None when the chart cannot be
-    shown here: `unavailable(reason)` gives the sentence then shown instead."""
+    chart, back from a lost connection, asks for its cut-short run again, and `start`, [w0, w1] where a
+    visitor dropped the start on the landscape (`on_start` runs first, before the page's widgets), and `lr`, a
+    rate chosen on the rate strip (`on_lr` likewise). None when
+    the chart cannot be shown here: `unavailable(reason)` gives the sentence then shown instead."""
     problem = _problem()
     if problem is not None:
         st.error(unavailable(None if problem == STATIC_SERVING_OFF else problem), icon=":material/error:")
         return None
     message = {"kind": schema.Kind.VIEW, "words": words}
-    return _view(data=payload(message), key=KEY, on_retry_change=_rerun_only)
+    return _view(data=payload(message), key=KEY, on_retry_change=_rerun_only, on_start_change=on_start or _rerun_only,
+                 on_lr_change=on_lr or _rerun_only)  # fmt: skip
 
 
 def _rerun_only() -> None:

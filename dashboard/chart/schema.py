@@ -64,6 +64,18 @@ class LegendEntry(TypedDict):
     label: str  # the words beside it
 
 
+class Moments(TypedDict):
+    """All the full-batch loss and gradient of any line depend on (the five sums n, Σx, Σy, Σx², Σxy and Σy²,
+    kept centred: linreg_core.analysis.Moments), of the points as trained on, in the trained coordinates."""
+
+    n: int
+    mean_x: float
+    mean_y: float
+    var_x: float
+    cov_xy: float
+    var_y: float
+
+
 class Landscape(TypedDict):
     w0: list[float]  # the grid's first and last w0 (columns), in the coordinates drawn
     w1: list[float]  # the grid's first and last w1 (rows)
@@ -77,6 +89,7 @@ class Landscape(TypedDict):
     standardised: NotRequired[bool]  # whether the grid's weights are those of standardised x
     optimum: NotRequired[list[float]]  # the optimum and the start in the grid's coordinates
     start: NotRequired[list[float]]
+    moments: Moments  # the bowl drawn, exactly: the browser computes full-batch paths on it (js/physics.js)
 
 
 class Points(TypedDict):
@@ -111,7 +124,14 @@ class Background(TypedDict):
 class Steps(TypedDict):
     live: list[int]  # record indices the live chart steps through first (log-spaced: the fast start shows)
     curve: list[int]  # record indices the curves are drawn at (log-spaced)
-    scrub: list[int]  # record indices the scrubber stops at on its log scale
+
+
+class Exact(TypedDict):
+    """A run the browser can compute exactly from the moments: full batch, an update rule linear in the
+    weights (js/physics.js has each: gradient descent, heavy-ball and Nesterov momentum)."""
+
+    rule: str  # the optimizer's key
+    momentum: float  # β of the momentum rules (0 for gradient descent)
 
 
 class Records(TypedDict):
@@ -129,6 +149,10 @@ class Header(TypedDict):
     lr: float
     bound: float | None  # the largest stable rate for its optimizer, when one is known
     predicted: str | None  # f32 at steps.curve: theory's loss gap, when theory predicts it exactly
+    exact: Exact | None  # how the browser computes this run's path itself; None when it cannot (why: below)
+    no_preview: str | None  # why no predicted path is drawn for this run (a mini-batch, an adaptive rule)
+    start_grid: list[float]  # [lo, hi, step] of the starting weights' settings, in x's own units
+    lr_grid: list[float]  # [lo, hi] of the learning rate's setting: the rate strip's range (js/ratestrip.js)
     steps: Steps
     captions: dict[str, str]  # panel -> what to look for
     legends: dict[str, list[LegendEntry]]  # panel -> one entry per thing drawn there, nothing else

@@ -8,7 +8,9 @@ line or the loss marker changed in Plotly's own data):
 - live frames/s: that run's painted frames while it is live, from its first to its last,
 - longest gap: the longest pause between two painted frames from the first live frame until the chart is in
   its replay state ("done"),
-- shift: how far the chart grid and the numbers table moved (px) from the first live frame to the end.
+- shift: how far the chart grid and the numbers table moved (px) from the first live frame to the end,
+- dragging the start on the landscape (this checkout only): pointer move -> predicted path painted (median,
+  p95) and release -> the first painted frame of the run it trains, beside key -> first frame.
 Then `--cold` fresh servers: when the title, the controls, the first chart and the first finished run
 appear after the page is opened. And, side by side, Streamlit's own floor on this machine (`--floor`): a page
 of one slider and one component that writes the slider's value, timed from key press to painted value, alone
@@ -116,11 +118,82 @@ def measure_press(page, key: str) -> dict:
     }
 
 
+# While the start is dragged on the landscape (js/drag.js): each pointer move's time, and each frame, checked once
+# it is rendered, in which the painted predicted path changed; and each pointer release.
+DRAG_JS = (
+    harness.AFTER_EACH_FRAME_JS
+    + r"""
+(() => {
+  const D = window.__drag = { moves: [], paints: [], ups: [] };
+  document.addEventListener('pointermove', (e) => { if (e.buttons) D.moves.push(performance.now()); }, true);
+  document.addEventListener('pointerup', () => D.ups.push(performance.now()), true);
+  let last = null;
+  const check = () => {
+    const gd = document.querySelector('.gtl-plot[data-plot=landscape]');
+    const t = gd && gd._fullData && gd._fullData.find((t) => t.name === 'predicted path');
+    if (!t) return;
+    const sig = `${(t.x || []).length}/${t.x && t.x[0]}/${t.y && t.y[0]}/${t.x && t.x[t.x.length - 1]}`;
+    if (sig !== last) { last = sig; D.paints.push(performance.now()); }
+  };
+  afterEachFrame(check);
+})();
+"""
+)
+DRAG_MOVES = 24  # pointer moves per drag
+MOVE_EVERY_MS = 80  # between moves: each one's preview is painted before the next comes
+
+
+def measure_drag(page, turn: int) -> dict:
+    """One drag of the start: press, DRAG_MOVES moves around the bowl, release (each turn somewhere else, so
+    that each release is a new start). Each move -> the first frame after it that painted a new predicted
+    path; the release -> the first painted frame of the run it trains."""
+    before = page.evaluate("() => document.querySelector('.gtl-view').dataset.run")
+    page.locator(".gtl-panel-landscape").scroll_into_view_if_needed()
+    box = page.locator(".gtl-panel-landscape .gtl-stack").bounding_box()
+    left, top = box["x"] + 64, box["y"] + 8  # the plot area (js/layers.js margins)
+    width, height = box["width"] - 76, box["height"] - 54
+    seen = page.evaluate("() => ({ moves: window.__drag.moves.length, paints: window.__drag.paints.length })")
+    page.mouse.move(left + 0.3 * width, top + 0.3 * height)
+    page.mouse.down()
+    for k in range(DRAG_MOVES):
+        a = 0.3 + 0.4 * k / (DRAG_MOVES - 1) - 0.05 * (turn % 5)
+        page.mouse.move(left + a * width, top + (0.7 - 0.4 * (k % 5) / 4) * height)
+        page.wait_for_timeout(MOVE_EVERY_MS)
+    page.mouse.up()
+    page.wait_for_function(
+        """(b) => { const r = document.querySelector('.gtl-view');
+                    return r.dataset.run !== b && r.dataset.state === 'done'; }""",
+        arg=before, timeout=600_000, polling=50,
+    )  # fmt: skip
+    harness.wait_for_idle(page, 600_000)
+    drag = page.evaluate("() => window.__drag")
+    moves, paints = drag["moves"][seen["moves"] :], drag["paints"][seen["paints"] :]
+    latencies = []
+    for k, t in enumerate(moves):
+        end = moves[k + 1] if k + 1 < len(moves) else t + MOVE_EVERY_MS
+        after = [p for p in paints if t <= p < end + 1000 / 60]
+        latencies.append(after[0] - t if after else None)  # None: this move painted nothing new (same grid point)
+    bench = page.evaluate("() => window.__bench")
+    run = page.evaluate("() => document.querySelector('.gtl-view').dataset.run")
+    up = drag["ups"][-1]
+    frames = [f["t"] for f in bench["frames"] if f["run"] == run and f["t"] >= up]
+    return {
+        "move_ms": [x for x in latencies if x is not None],
+        "release_first_frame_ms": frames[0] - up if frames else None,
+    }
+
+
+def _p95(values):
+    values = sorted(v for v in values if v is not None)
+    return values[min(len(values) - 1, round(0.95 * (len(values) - 1)))] if values else None
+
+
 def bench_n(browser, bases: dict[str, str], n: int, reps: int, warmup: int) -> dict[str, dict]:
     """Each checkout's page (label -> server address), its presses taking turns with the others' so that a
     busy moment of a shared machine weighs on each alike."""
-    opened = {label: harness.trained_page(browser, f"{base}/?n={n}", FRAMES_JS, viewport=VIEWPORT)
+    opened = {label: harness.trained_page(browser, f"{base}/?n={n}", FRAMES_JS, DRAG_JS, viewport=VIEWPORT)
               for label, base in bases.items()}  # fmt: skip
+    drags: dict = {label: [] for label in bases}
     results: dict = {label: [] for label in bases}
     problems: dict = {label: [] for label in bases}
     for i in range(warmup + reps):
@@ -135,6 +208,11 @@ def bench_n(browser, bases: dict[str, str], n: int, reps: int, warmup: int) -> d
             if i >= warmup:
                 results[label].append(r)
             time.sleep(0.3)
+            if page.locator(".gtl-draggable").count():  # a page with the start to drag (this checkout's)
+                d = measure_drag(page, i)
+                if i >= warmup:
+                    drags[label].append(d)
+                time.sleep(0.3)
     keys = ("first_frame_ms", "live_fps", "live_frames", "max_gap_ms", "shift_px", "finished_ms")
     out = {}
     for label, (context, page) in opened.items():
@@ -142,6 +220,9 @@ def bench_n(browser, bases: dict[str, str], n: int, reps: int, warmup: int) -> d
         context.close()
         rs = results[label]
         out[label] = {"n": n, **{k: _median([r[k] for r in rs]) for k in keys}, "raw": rs, "problems": problems[label]}
+        moves = [ms for d in drags[label] for ms in d["move_ms"]]
+        out[label].update(move_ms=_median(moves), move_p95_ms=_p95(moves), moves=len(moves),
+                          release_ms=_median([d["release_first_frame_ms"] for d in drags[label]]))  # fmt: skip
     return out
 
 
@@ -287,6 +368,18 @@ def report(rows: list[dict], colds: list[dict], floors: dict, args) -> None:
         cells = [f"{r['n']:,}", _fmt(r["first_frame_ms"]), _fmt(r["live_fps"], 1), _fmt(r["live_frames"]),
                  _fmt(r["max_gap_ms"]), _fmt(r["shift_px"]), _fmt(r["finished_ms"])]  # fmt: skip
         print(" | ".join(f"{c:>17}" for c in cells))
+    dragged = [r for r in rows if r.get("moves")]
+    if dragged:
+        print(f"\ndragging the start on the landscape, {args.reps} drags of {DRAG_MOVES} moves each, medians")
+        for r in dragged:
+            line = (f"n={r['n']:,}: pointer move -> predicted path painted {_fmt(r['move_ms'], 1)} ms "
+                    f"(p95 {_fmt(r['move_p95_ms'], 1)}, {r['moves']} moves); release -> first trained frame "
+                    f"{_fmt(r['release_ms'])} ms, key -> first frame {_fmt(r['first_frame_ms'])} ms")  # fmt: skip
+            if r["release_ms"] and r["first_frame_ms"]:
+                line += f" (release / key = {r['release_ms'] / r['first_frame_ms']:.2f})"
+            if floors.get(30) and r["move_ms"]:
+                line += f"; move -> preview / Streamlit's floor = {r['move_ms'] / floors[30]:.3f}"
+            print(line)
     if floors:
         print(f"\nStreamlit's floor here: key -> a component's painted value, medians over {args.reps} presses")
         for extra, ms in floors.items():

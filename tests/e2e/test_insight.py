@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from harness import screenshot
-from view import assert_shows_step, engine, press, read, trace, wait_done
+from view import assert_shows_step, engine, press, read, steps_of, trace, wait_done
 
 from linreg_core.data import linear_like
 from linreg_core.settings import Settings
@@ -32,11 +32,12 @@ def test_the_path_on_the_landscape_is_the_runs_own_and_theory_is_drawn_against_i
     drawn = trace(view, "gap", "theory")
     predicted = t.predicted_gap()
     floor = 1e-7 * t.train.loss_star
-    for step, y in zip(drawn["x"], drawn["y"], strict=True):
+    for step, y in zip(steps_of(view, "gap", drawn["x"]), drawn["y"], strict=True):
         assert y == pytest.approx(max(predicted[int(step)], floor), rel=1e-5)
     observed = trace(view, "gap", "gap")
-    big = [k for k, s in enumerate(observed["x"]) if predicted[int(s)] > 1e-4]
-    np.testing.assert_allclose(np.array(observed["y"])[big], predicted[np.array(observed["x"], int)[big]], rtol=2e-3)
+    observed_steps = np.array(steps_of(view, "gap", observed["x"]))
+    big = [k for k, s in enumerate(observed_steps) if predicted[s] > 1e-4]
+    np.testing.assert_allclose(np.array(observed["y"])[big], predicted[observed_steps[big]], rtol=2e-3)
     page.locator(".gtl-scrub").focus()
     page.keyboard.press("Home")
     scrubbed = read(page)
@@ -53,8 +54,8 @@ def test_the_path_on_the_landscape_is_the_runs_own_and_theory_is_drawn_against_i
     slower = settings.changed(lr=lr)
     predicted = theory(linear_like(slower), slower).predicted_gap()
     drawn = trace(view, "gap", "theory")
-    assert drawn["x"][-1] == slower.steps
-    for step, y in zip(drawn["x"], drawn["y"], strict=True):
+    assert steps_of(view, "gap", drawn["x"])[-1] == slower.steps
+    for step, y in zip(steps_of(view, "gap", drawn["x"]), drawn["y"], strict=True):
         assert y == pytest.approx(max(predicted[int(step)], floor), rel=1e-5)
 
 
@@ -80,9 +81,9 @@ def test_pinned_runs_overlay_their_curves_and_paths_labelled_by_what_differs(pag
     assert "#1 lr 0.02, optimizer gd" in legend and "#2 lr 10, optimizer gd" in legend
     _, _, values, _ = engine(Settings(steps=300))
     pinned = trace(view, "loss", "pinned loss #1")
-    steps = np.array(pinned["x"], dtype=int)
+    steps = np.array(steps_of(view, "loss", pinned["x"]), dtype=int)
     np.testing.assert_allclose(pinned["y"], values[steps, 0], rtol=1e-6)
-    assert pinned["x"][-1] == 300
+    assert steps[-1] == 300
     path = trace(view, "landscape", "pinned path #1")
     np.testing.assert_allclose(path["x"][1:], values[steps, 1], rtol=1e-6)
     *_, divergence = engine(Settings(steps=300, lr=10.0))

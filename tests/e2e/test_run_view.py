@@ -92,8 +92,10 @@ def test_a_panel_scrolled_into_sight_mid_run_shows_the_step_shown_at_once(page, 
              const gd = r.querySelector('.gtl-plot[data-plot=weights]');
              const named = (name) => (gd._fullData || []).find((t) => t.name === name) || {x: [], y: []};
              const m = named('shown step'), ghost = named('w0 (whole run)');
-             return m.x.length && String(m.x[0]) === r.dataset.step
-               ? {step: +r.dataset.step, y: Array.from(m.y, Number), ghost: [Array.from(ghost.x), Array.from(ghost.y)]}
+             const log = gd._fullLayout.xaxis.type === 'log';  // x is step + 1 there (js/panels.js)
+             return m.x.length && String(m.x[0] - (log ? 1 : 0)) === r.dataset.step
+               ? {step: +r.dataset.step, y: Array.from(m.y, Number),
+                  ghost: [Array.from(ghost.x, (x) => x - (log ? 1 : 0)), Array.from(ghost.y)]}
                : null; }""",
         polling="raf", timeout=RUN_MS,
     ).json_value()  # fmt: skip

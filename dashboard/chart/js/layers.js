@@ -17,7 +17,7 @@ export function lines(name, xs, ys, color, dash, width) {
 
 export function curve(name, color, width, { opacity = 1, dash = "solid", hover = true } = {}) {
   const trace = { type: "scatter", mode: "lines", x: [], y: [], line: { color, width, dash }, opacity, name: plotlyText(name) };
-  if (hover) trace.hovertemplate = `step %{x:,d}<br>%{y:.4g}<extra>${plotlyText(name)}</extra>`;
+  if (hover) trace.hovertemplate = `step %{customdata:,d}<br>%{y:.4g}<extra>${plotlyText(name)}</extra>`;
   else trace.hoverinfo = "skip";
   return trace;
 }
@@ -28,7 +28,12 @@ export function marker(name, color, edge, extra = {}) {
 }
 
 export function empty() {
-  return { ...EMPTY };
+  return { ...EMPTY, customdata: [] };
+}
+
+// What a quick redraw gives Plotly of a trace: its points, and the steps its hover names (curves on step axes).
+function moved(t) {
+  return t.customdata ? { x: t.x, y: t.y, customdata: t.customdata } : { x: t.x, y: t.y };
 }
 
 export class Panel {
@@ -68,7 +73,7 @@ export class Panel {
   move(P, changes) {
     const over = this.scene.over;
     for (const [name, data] of Object.entries(changes)) Object.assign(over[this.index("over", name)], data);
-    return P.animate(this.over, { data: over.map((t) => ({ x: t.x, y: t.y })), traces: over.map((_, k) => k) }, MOVE);
+    return P.animate(this.over, { data: over.map(moved), traces: over.map((_, k) => k) }, MOVE);
   }
 
   // Some traces of the still layer, by name, with no redraw of the rest of it.
@@ -77,7 +82,7 @@ export class Panel {
     const names = Object.keys(changes);
     names.forEach((name) => Object.assign(under[this.index("under", name)], changes[name]));
     const traces = names.map((name) => this.index("under", name));
-    return P.animate(this.under, { data: traces.map((k) => ({ x: under[k].x, y: under[k].y })), traces }, MOVE);
+    return P.animate(this.under, { data: traces.map((k) => moved(under[k])), traces }, MOVE);
   }
 
   // Some traces of the still layer, by name, kept for its next full drawing.

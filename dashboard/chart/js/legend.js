@@ -30,12 +30,14 @@ function swatch(shape, color, label, key) {
   return el("span", { class: "gtl-key", "data-key": key }, el("i", { class: `gtl-swatch gtl-${shape}`, style: `--c: ${color}` }), label);
 }
 
-// A panel's legend: the run's entries, then (on the loss panel) the pinned runs.
+// A panel's legend: the run's entries, then the pinned runs it draws (bands, as panels.js draws them).
 export function drawLegend(box, entries, pins, words) {
   const items = (entries || []).map(({ key, label }) => {
     const [shape, color] = STYLES[key] || ["line", "--gtl-muted"];
     return swatch(shape, `var(${color})`, label, key);
   });
-  pins.forEach((p, k) => items.push(swatch("line", PIN_COLORS[k % PIN_COLORS.length], p.same ? p.label : fill(words.pin_other_data, { label: p.label }), "pin")));
+  pins.forEach((p, k) => {
+    if (p) items.push(swatch("band", PIN_COLORS[k % PIN_COLORS.length], p.same ? p.label : fill(words.pin_other_data, { label: p.label }), "pin"));
+  });
   box.replaceChildren(...items);
 }

@@ -19,7 +19,7 @@ export function mount({ parentElement, data, setTriggerValue }) {
     view = new RunView(parentElement, { words: read(data).words, retry: setTriggerValue, probeUrl: PROBE });
     views.set(parentElement, view);
   }
-  view.retryWith = setTriggerValue;
+  view.retryWith = setTriggerValue; // the component API's one-rerun events: "retry", "start"
   view.follow(); // messages that arrived before this view
   return () => view.destroy();
 }

@@ -28,19 +28,6 @@ export function gapText(value, optimum) {
   return (gap >= 0 ? "+" : "−") + Math.abs(gap).toExponential(2);
 }
 
-// The last position whose step is at most `index` (binary search in sorted stops).
-export function positionOf(stops, index) {
-  let lo = 0;
-  let hi = stops.length - 1;
-  if (hi < 0 || stops[0] > index) return 0;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (stops[mid] <= index) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
-}
-
 // A linear range around [lo, hi] with a margin.
 export function padded(lo, hi) {
   const span = hi - lo;

@@ -6,6 +6,7 @@
 //   colors, theme, logY, gapFloor
 //   lossY(v) a loss as the loss axis draws it; gap(v) a loss as its gap to the optimum, floored for a log axis
 //   land(w0, w1) a point in x's own units on the landscape's coordinates (Landscape.shift, .scale)
+//   logX, sx(steps) whether the step axes are logarithmic, and record indices as those axes place them
 // and a frame `f`: { i (the record shown; -1: the start), w0, w1, steps (curve indices up to i), ghost (all
 // curve indices trained so far, or null when unchanged), store }.
 
@@ -19,14 +20,27 @@ export const TITLES = {
   loss: "Loss", gap: "Gap to the optimum: run against theory", weights: "Weights",
 };
 
-const at = (i, y) => (i >= 0 ? { x: [i], y: [y] } : empty());
+// A series over record indices, placed on the step axes (its hover reads the steps themselves).
+const series = (c, steps, ys) => ({ x: steps.map(c.sx), y: ys, customdata: steps });
+const at = (c, i, y) => (i >= 0 ? series(c, [i], [y]) : empty());
 const edge = (c) => (c.theme.dark ? "#0E1117" : "#ffffff");
-const pinned = (name, width) => PIN_COLORS.map((color, k) => curve(`${name} #${k + 1}`, color, width, { opacity: 0.85, hover: false }));
+const pinned = (name, width, opacity = 0.85) => PIN_COLORS.map((color, k) => curve(`${name} #${k + 1}`, color, width, { opacity, hover: false }));
+// A pinned run is a wide, translucent band under the run's thinner line: the run shown, even the very same
+// one (a pinned copy of it), never hides a pin.
+const PIN_BAND = 8;
 const pinNames = (name) => PIN_COLORS.map((_, k) => `${name} #${k + 1}`);
 
+// The step axes follow the scrubber's scale (scrubber.js). A log axis cannot hold step 0, so it is drawn at
+// x = step + 1 (the number of updates made), its ticks labelled with the steps they stand for.
 function stepAxis(c) {
   const end = Math.max(c.h.total - 1, 1);
-  return { range: [0, end], tickformat: ",d", ...(end <= 10 ? { dtick: 1 } : {}) };
+  if (!c.logX) return { range: [0, end], type: "linear", tickformat: ",d", ...(end <= 10 ? { dtick: 1 } : {}) };
+  const top = Math.log10(end + 1);
+  const steps = [0, 1, 2, 5].flatMap((k) => [1, 10, 100, 1000, 10000, 100000].map((d) => (k ? k * d : 0)));
+  const ticks = Array.from(new Set(steps)).filter((s) => s <= end).sort((a, b) => a - b);
+  const shown = ticks.length > 9 ? ticks.filter((s) => s === 0 || /^10*$/.test(String(s))) : ticks;
+  return { range: [-0.02 * top, top * 1.02], type: "log", tickmode: "array", tickvals: shown.map((s) => s + 1),
+    ticktext: shown.map((s) => s.toLocaleString("en-US")) };
 }
 
 function stepAxes(c, y, yaxis = {}) {
@@ -86,9 +100,12 @@ export const landscape = {
       { type: "scatter", mode: "markers", x: [ox], y: [oy], name: "optimum", hoverinfo: "skip",
         marker: { symbol: "x-thin", size: 14, line: { color: colors.optimum, width: 3 } } },
       { type: "scatter", mode: "markers", x: [sx], y: [sy], name: "start", hoverinfo: "skip", marker: { color: theme.muted, size: 9 } },
-      ...pinned("pinned path", 1.5),
+      ...pinned("pinned path", PIN_BAND, 0.5),
     ];
-    const over = [curve("path", colors.fit, 2, { hover: false }), marker("shown step", colors.fit, edge(c))];
+    // a start being dragged and its predicted path (js/drag.js): dashed, never mistaken for a trained run
+    const over = [curve("predicted path", colors.theory, 2, { dash: "dash", hover: false }),
+      marker("new start", "rgba(0,0,0,0)", colors.theory, { size: 12, line: { color: colors.theory, width: 2.5 } }),
+      curve("path", colors.fit, 2, { hover: false }), marker("shown step", colors.fit, edge(c))];
     const [xTitle, yTitle] = L.titles;
     // one unit of w0 as long as one of w1 on screen, so a round bowl is drawn round and the rings' axis ratio is √κ
     const square = { constrain: "domain" };
@@ -113,9 +130,9 @@ export const loss = {
   scene(c) {
     const { h, colors } = c;
     const star = c.lossY(h.loss_star);
-    const under = [lines("least-squares loss", [0, Math.max(h.total - 1, 1)], [star, star], colors.optimum, "dash", 1.5), ...pinned("pinned loss", 2)];
+    const under = [lines("least-squares loss", [0, Math.max(h.total - 1, 1)].map(c.sx), [star, star], colors.optimum, "dash", 1.5), ...pinned("pinned loss", PIN_BAND, 0.5)];
     const over = [curve("loss (whole run)", colors.fit, 1.5, { opacity: 0.3 }), curve("loss", colors.fit, 2.5),
-      marker("shown step", colors.fit, edge(c))];
+      marker("shown step", colors.fit, edge(c)), curve("predicted loss", colors.theory, 2, { dash: "dash" })];
     if (h.held_out) over.push(curve("held-out loss", colors.theory, 2, { dash: "dash" }));
     const yaxis = c.logY ? { type: "log", dtick: 1, exponentformat: "power" } : { type: "linear" };
     return { under, over, axes: stepAxes(c, "loss (MSE)", yaxis) };
@@ -123,16 +140,16 @@ export const loss = {
   range: (c) => c.lossRange(Math.min(c.h.loss_star, c.h.start_loss), c.h.start_loss),
   frame(c, f) {
     const s = f.store;
-    const out = { loss: { x: f.steps, y: s.at("loss", f.steps).map(c.lossY) }, "shown step": at(f.i, f.i >= 0 ? c.lossY(s.get("loss", f.i)) : 0) };
-    if (c.h.held_out && s.has("test_loss")) out["held-out loss"] = { x: f.steps, y: s.at("test_loss", f.steps).map(c.lossY) };
-    if (f.ghost) out["loss (whole run)"] = { x: f.ghost, y: s.at("loss", f.ghost).map(c.lossY) };
+    const out = { loss: series(c, f.steps, s.at("loss", f.steps).map(c.lossY)), "shown step": at(c, f.i, f.i >= 0 ? c.lossY(s.get("loss", f.i)) : 0) };
+    if (c.h.held_out && s.has("test_loss")) out["held-out loss"] = series(c, f.steps, s.at("test_loss", f.steps).map(c.lossY));
+    if (f.ghost) out["loss (whole run)"] = series(c, f.ghost, s.at("loss", f.ghost).map(c.lossY));
     return out;
   },
   extras(c, pins) {
     const out = {};
     pinNames("pinned loss").forEach((name, k) => {
       const p = pins[k];
-      out[name] = p ? { x: p.steps, y: p.loss.map(c.lossY) } : empty();
+      out[name] = p ? series(c, p.steps, p.loss.map(c.lossY)) : empty();
     });
     return out;
   },
@@ -141,22 +158,22 @@ export const loss = {
 export const gap = {
   scene(c) {
     const { colors } = c;
-    const under = [...pinned("pinned gap", 2), curve("theory", colors.theory, 2, { dash: "dash" })];
+    const under = [...pinned("pinned gap", PIN_BAND, 0.5), curve("theory", colors.theory, 2, { dash: "dash" })];
     const over = [curve("gap (whole run)", colors.fit, 1.5, { opacity: 0.3 }), curve("gap", colors.fit, 2.5), marker("shown step", colors.fit, edge(c))];
     return { under, over, axes: stepAxes(c, "loss − least-squares loss", { type: "log", dtick: 2, exponentformat: "power" }) };
   },
   range: (c) => logRange(c.gapFloor, Math.max(c.h.start_loss - c.h.loss_star, 1e-30)),
   frame(c, f) {
     const s = f.store;
-    const out = { gap: { x: f.steps, y: s.at("loss", f.steps).map(c.gap) }, "shown step": at(f.i, f.i >= 0 ? c.gap(s.get("loss", f.i)) : 0) };
-    if (f.ghost) out["gap (whole run)"] = { x: f.ghost, y: s.at("loss", f.ghost).map(c.gap) };
+    const out = { gap: series(c, f.steps, s.at("loss", f.steps).map(c.gap)), "shown step": at(c, f.i, f.i >= 0 ? c.gap(s.get("loss", f.i)) : 0) };
+    if (f.ghost) out["gap (whole run)"] = series(c, f.ghost, s.at("loss", f.ghost).map(c.gap));
     return out;
   },
   extras(c, pins) {
     const out = {};
     pinNames("pinned gap").forEach((name, k) => {
       const p = pins[k];
-      out[name] = p && p.same ? { x: p.steps, y: p.loss.map(c.gap) } : empty();
+      out[name] = p && p.same ? series(c, p.steps, p.loss.map(c.gap)) : empty();
     });
     return { ...out, ...this.theory(c) };
   },
@@ -165,7 +182,7 @@ export const gap = {
     const predicted = c.h.predicted ? decode(c.h.predicted) : null;
     if (!predicted) return { theory: empty() };
     const steps = c.h.steps.curve.slice(0, predicted.length);
-    return { theory: { x: steps, y: steps.map((_, k) => Math.max(predicted[k], c.gapFloor)) } };
+    return { theory: series(c, steps, steps.map((_, k) => Math.max(predicted[k], c.gapFloor))) };
   },
 };
 
@@ -173,7 +190,7 @@ export const weights = {
   scene(c) {
     const { h, colors } = c;
     const end = Math.max(h.total - 1, 1);
-    const flat = (y, color, dash, name) => lines(name, [0, end], [y, y], color, dash, 1.5);
+    const flat = (y, color, dash, name) => lines(name, [0, end].map(c.sx), [y, y], color, dash, 1.5);
     const under = [flat(h.optimum[0], colors.w0, "dot", "least-squares w0"), flat(h.optimum[1], colors.w1, "dot", "least-squares w1")];
     if (h.true) under.push(flat(h.true[0], colors.w0, "dash", "true w0"), flat(h.true[1], colors.w1, "dash", "true w1"));
     const over = [curve("w0 (whole run)", colors.w0, 1.5, { opacity: 0.3 }), curve("w1 (whole run)", colors.w1, 1.5, { opacity: 0.3 }),
@@ -187,9 +204,9 @@ export const weights = {
   },
   frame(c, f) {
     const s = f.store;
-    const out = { w0: { x: f.steps, y: s.at("w0", f.steps) }, w1: { x: f.steps, y: s.at("w1", f.steps) },
-      "shown step": f.i >= 0 ? { x: [f.i, f.i], y: [f.w0, f.w1] } : empty() };
-    if (f.ghost) Object.assign(out, { "w0 (whole run)": { x: f.ghost, y: s.at("w0", f.ghost) }, "w1 (whole run)": { x: f.ghost, y: s.at("w1", f.ghost) } });
+    const out = { w0: series(c, f.steps, s.at("w0", f.steps)), w1: series(c, f.steps, s.at("w1", f.steps)),
+      "shown step": f.i >= 0 ? series(c, [f.i, f.i], [f.w0, f.w1]) : empty() };
+    if (f.ghost) Object.assign(out, { "w0 (whole run)": series(c, f.ghost, s.at("w0", f.ghost)), "w1 (whole run)": series(c, f.ghost, s.at("w1", f.ghost)) });
     return out;
   },
 };

@@ -21,6 +21,7 @@ export function build(view) {
   const title = el("div", { class: "gtl-title", "aria-live": "off" });
   const grid = el("div", { class: "gtl-grid" });
   const panels = {};
+  const previewNote = el("p", { class: "gtl-preview", role: "status", "aria-live": "polite" }); // js/drag.js
   const captions = {};
   const legends = {};
   for (const name of ORDER) {
@@ -29,8 +30,10 @@ export function build(view) {
     panels[name] = new Panel(name, under, over);
     legends[name] = el("div", { class: "gtl-legend" });
     captions[name] = el("p", { class: "gtl-caption" });
+    const stack = el("div", { class: "gtl-stack" }, under, over);
+    const parts = name === "landscape" ? [stack, previewNote] : [stack];
     grid.append(el("figure", { class: `gtl-panel gtl-panel-${name}` }, el("figcaption", { text: TITLES[name] }), legends[name],
-      el("div", { class: "gtl-stack" }, under, over), captions[name]));
+      ...parts, captions[name]));
   }
   const numbers = el("table", { class: "gtl-numbers" });
   const note = el("p", { class: "gtl-note" });
@@ -57,16 +60,24 @@ export function build(view) {
 
   play.addEventListener("click", () => view.togglePlay());
   scrubber.input.addEventListener("input", () => view.scrubbed());
+  const steps = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1 };
   scrubber.input.addEventListener("keydown", (e) => {
     if (e.key === " ") {
       e.preventDefault();
       view.togglePlay();
+    } else if (steps[e.key] && !scrubber.input.disabled) {
+      e.preventDefault(); // one step shown per press, though several positions of the log scale show one step
+      scrubber.input.value = String(scrubber.nudge(view.shown, steps[e.key], view.last()));
+      view.scrubbed();
     }
   });
-  scrubber.scaleSelect.addEventListener("change", () => scrubber.sync(view.shown, view.last()));
+  scrubber.scaleSelect.addEventListener("change", () => {
+    scrubber.sync(view.shown, view.last());
+    view.redrawAll(); // the step axes follow the scale
+  });
   logBox.addEventListener("change", () => {
     view.logY = logBox.checked;
     view.redrawAll();
   });
-  return { root, status, play, scrubber, logBox, title, panels, captions, legends, numbers, note, resizer, sight };
+  return { root, status, play, scrubber, logBox, title, panels, captions, legends, numbers, note, previewNote, resizer, sight };
 }

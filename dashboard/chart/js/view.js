@@ -15,10 +15,16 @@ import { forgetOtherRuns, run, state } from "./store.js";
 import { colors, readTheme } from "./theme.js";
 import { note } from "./timeline.js";
 import { Watchdog } from "./watch.js";
+import { StartDrag } from "./drag.js";
+import { RateStrip } from "./ratestrip.js";
 import { drawStatus, drawText, widerAxes } from "./readout.js";
 import { KIND } from "./schema.js";
 
 const MAX_PINS = PIN_COLORS.length;
+// The pins each panel draws, for its legend (kept in their places, so each keeps its colour): the loss panel
+// draws every pin, the landscape and the gap only those trained on the data shown; each as a band (panels.js).
+const PINS_DRAWN = { loss: "all", landscape: "same", gap: "same" };
+const pinsIn = (name, pins) => (PINS_DRAWN[name] === "all" ? pins : PINS_DRAWN[name] ? pins.map((p) => (p.same ? p : null)) : []);
 
 export class RunView {
   constructor(host, { words, retry, probeUrl }) {
@@ -44,6 +50,9 @@ export class RunView {
     this.missed = {};
     this.toDraw = []; // panels of the page's first picture still to draw, one a frame
     Object.assign(this, build(this));
+    this.drag = new StartDrag(this, this.panels.landscape.over.parentElement);
+    this.strip = new RateStrip(this, this.drag);
+    this.previewNote.before(this.strip.root);
     host.append(this.root);
     state.views.add(this);
     this.watch = new Watchdog(this, probeUrl);
@@ -102,8 +111,11 @@ export class RunView {
       else this.axesToReset = true;
       this.interrupted = null;
       this.watch.newRun();
+      this.drag.clear(); // a new run: the trained run has the last word over any prediction
     }
+    this.drag.heard(); // a start dropped: whatever the page answered, its prediction has had its time
     this.header = h;
+    this.strip.show(h);
     this.scrubber.reset(h);
     if (h.status && !this.backgroundDrawn) {
       // a finished run shown anew (a rerun that did not retrain): straight to its last step
@@ -126,7 +138,11 @@ export class RunView {
   }
 
   retry(n) {
-    if (this.retryWith) this.retryWith("retry", n);
+    this.trigger("retry", n);
+  }
+
+  trigger(name, value) {
+    if (this.retryWith) this.retryWith(name, value);
   }
 
   // ---- time ----
@@ -158,7 +174,7 @@ export class RunView {
       if (this.clock.due(now)) {
         const end = this.scrubber.end(last);
         const dt = this.playFrom === null ? 0 : (now - this.playFrom) / 1000;
-        const pos = Math.min(end, playPosition(this.playStart, dt, this.scrubber.stops().length));
+        const pos = Math.min(end, playPosition(this.playStart, dt, this.scrubber.positions()));
         this.want = this.scrubber.stepAt(pos);
         if (this.playFrom === null) this.playFrom = now;
         if (pos >= end) {
@@ -243,8 +259,10 @@ export class RunView {
     const startGap = Math.max(h.start_loss - h.loss_star, 1e-30);
     const gapFloor = Math.max(1e-7 * Math.max(h.loss_star, 1e-30), startGap * 1e-14);
     const { shift = 0, scale = 1 } = h.landscape;
+    const logX = this.scrubber.log();
     return {
-      h, logY, gapFloor, theme: this.theme, colors: colors(this.root),
+      h, logY, logX, gapFloor, theme: this.theme, colors: colors(this.root),
+      sx: (k) => (logX ? k + 1 : k),
       lossY: (v) => (logY ? Math.max(v, MIN_LOG) : v),
       gap: (v) => Math.max(v - h.loss_star, gapFloor),
       land: (w0, w1) => [w0 * scale, w1 + w0 * shift],
@@ -322,7 +340,7 @@ export class RunView {
     if (changed.includes("words")) {
       for (const name of ORDER) {
         this.captions[name].textContent = (h.captions || {})[name] || "";
-        drawLegend(this.legends[name], (h.legends || {})[name], name === "loss" ? pins : [], this.words);
+        drawLegend(this.legends[name], (h.legends || {})[name], pinsIn(name, pins), this.words);
       }
       this.root.dataset.pins = String(pins.length);
     }
