@@ -2,7 +2,7 @@
 
 A pin is its settings; its curves come from training them again (the engine is deterministic, and a run
 someone trained already is replayed from the shared runs), so the address carries a pin compactly as the
-settings that differ from the defaults: `pin=lr~0.1~optimizer~adam`, names and values alternating.
+settings that differ from the defaults: `pin=lr~0.1~steps~300`, names and values alternating.
 `~` is one of the few characters an address keeps as it is (Streamlit writes the query escaped as Python's
 urlencode does), and no setting's name or value holds one.
 """
