@@ -15,7 +15,8 @@ CSV = "hours,score\n1,52\n2,55.5\n3,61\n4,63.2\n5,70.1\n6,71.9\n"
 def test_the_next_visitor_of_a_shared_link_sees_the_stored_run_animated_as_it_trained(browser, streamlit_server):
     settings = Settings(seed=41, lr=0.05, steps=600)
     url = f"{streamlit_server}/?seed=41&lr=0.05&steps=600"
-    first, second = browser.new_context(), browser.new_context()
+    # tall enough that the fit panel is on screen (panels out of sight skip a moving run's frames)
+    first, second = browser.new_context(), browser.new_context(viewport={"width": 1400, "height": 1600})
     try:
         page = first.new_page()
         page.goto(url)
