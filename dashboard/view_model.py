@@ -170,7 +170,9 @@ def exact(c: Claims) -> dict[str, Any] | None:
     running size)."""
     if c.regime != "exact":
         return None
-    return {"rule": c.optimizer.key, "momentum": float(c.settings.momentum) if "momentum" in c.optimizer.hyper else 0.0}
+    # a linear rule's one hyper-parameter, if it has one, is its velocity's β (the registry declares it)
+    beta = float(getattr(c.theory.hyper, c.optimizer.hyper[0])) if c.optimizer.hyper else 0.0
+    return {"rule": c.optimizer.key, "beta": beta}
 
 
 def truth(data: Dataset) -> list[float] | None:

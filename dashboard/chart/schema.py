@@ -128,10 +128,10 @@ class Steps(TypedDict):
 
 class Exact(TypedDict):
     """A run the browser can compute exactly from the moments: full batch, an update rule linear in the
-    weights (js/physics.js has each: gradient descent, heavy-ball and Nesterov momentum)."""
+    weights (js/physics.js has each such rule of the registry, linreg_core/optimizers.py)."""
 
     rule: str  # the optimizer's key
-    momentum: float  # β of the momentum rules (0 for gradient descent)
+    beta: float  # the velocity's β of a rule that keeps one (0 for gradient descent)
 
 
 class Records(TypedDict):

@@ -30,10 +30,10 @@ export function knows(rule) {
 // `updates` updates from `start` (trained coordinates): { w0, w1, loss, dw0, dw1 } per record, Float64Arrays,
 // where dw is the gradient each update used. Stops early (shorter arrays) once the weights leave the finite
 // numbers: a diverging rate.
-export function path(m, { rule, momentum = 0 }, start, lr, updates) {
+export function path(m, { rule, beta: velocityBeta = 0 }, start, lr, updates) {
   const direction = RULES[rule];
   if (!direction) throw new Error(`no exact path for the rule ${rule}`);
-  const beta = rule === "gd" ? 0 : momentum;
+  const beta = rule === "gd" ? 0 : velocityBeta;
   const out = { w0: new Float64Array(updates), w1: new Float64Array(updates), loss: new Float64Array(updates),
     dw0: new Float64Array(updates), dw1: new Float64Array(updates) };
   let [w0, w1] = start;

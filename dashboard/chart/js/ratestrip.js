@@ -34,7 +34,7 @@ function roots(rule, beta, a) {
 
 // What descent does at rate `lr`: { regime, radius } (radius: the slowest direction's factor per step).
 export function regime(exact, lambdas, lr) {
-  const beta = exact.rule === "gd" ? 0 : exact.momentum;
+  const beta = exact.rule === "gd" ? 0 : exact.beta;
   let radius = 0;
   let monotone = true;
   for (const lam of lambdas) {
