@@ -137,7 +137,8 @@ def test_a_tab_whose_run_failed_with_the_server_retrains_once_the_server_is_back
     children = psutil.Process(scene.server.proc.pid).children()
     (worker,) = [c for c in children if "dashboard.worker" in " ".join(c.cmdline())]
     worker.kill()
-    page.wait_for_function("() => document.querySelector('.gtl-status').dataset.kind === 'error'")
+    # polled on a timer: a tab whose chart has nothing left to draw may not be given animation frames
+    page.wait_for_function("() => document.querySelector('.gtl-status').dataset.kind === 'error'", polling=100)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
     cut = read(page)
     assert cut["run"] == scene.run and "the training process stopped unexpectedly" in cut["status"]
