@@ -42,12 +42,46 @@ def test_a_missing_folder_is_written_again_and_old_versions_go(tmp_path):
     mine = tmp_path / "cat.png"  # the app's own static files are left alone
     mine.write_bytes(b"\x89PNG")
     b = assets.publish(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([b.folder, writing.name, mine.name])
+    server = assets.server_file(assets.server_id())
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([b.folder, server, writing.name, mine.name])
     for path in (tmp_path / b.folder).iterdir():
         path.unlink()
     (tmp_path / b.folder).rmdir()
     assets.publish(tmp_path)
     assert (tmp_path / b.folder / "main.js").read_bytes() == b.files["main.js"]
+
+
+def test_each_server_has_its_file_and_the_files_of_servers_gone_go(tmp_path):
+    """The chart tells a restarted server by its run's server file being "not found" (js/watch.js): a server's
+    own file is there while it runs (written again if removed); a file of a process that ended, or of an
+    earlier server that had this pid, goes; another running server's stays."""
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    files = {
+        "ended": assets.server_file(f"{ended.pid}-0123456789ab"),
+        "running": assets.server_file(f"{os.getppid()}-0123456789ab"),  # this test's parent
+        "my pid before": assets.server_file(f"{os.getpid()}-0123456789ab"),
+    }
+    for name in files.values():
+        (tmp_path / name).write_text("ok\n")
+    assets.publish(tmp_path)
+    mine = tmp_path / assets.server_file(assets.server_id())
+    assert assets.server_id().startswith(f"{os.getpid()}-") and mine.read_text() == "ok\n"
+    assert sorted(p.name for p in tmp_path.glob("gtl-server-*")) == sorted([mine.name, files["running"]])
+    mine.unlink()
+    assets.publish(tmp_path)
+    assert mine.is_file()
+
+
+def test_a_server_that_ends_takes_its_file_with_it(tmp_path):
+    """A server stopped (Streamlit ends normally on SIGTERM) leaves no file: a tab reconnecting to the server
+    started after it finds its run's server gone before that new server has run any script."""
+    script = f"from pathlib import Path; from dashboard.chart import assets; assets.publish(Path({str(tmp_path)!r}))"
+    root = Path(__file__).resolve().parents[1]
+    probe = subprocess.run([sys.executable, "-c", script + "; print(assets.server_id())"], cwd=root,
+                           capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
+    assert probe.stdout.strip().split("-")[0].isdigit()
+    assert list(tmp_path.glob("gtl-server-*")) == [] and (tmp_path / assets.bundle().folder).is_dir()
 
 
 def test_a_folder_that_cannot_be_written_raises_with_where_and_why(tmp_path):

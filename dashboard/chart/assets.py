@@ -12,10 +12,12 @@ its folder.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import gzip
 import hashlib
 import os
+import secrets
 import shutil
 import tempfile
 import time
@@ -38,6 +40,10 @@ PLOTLY = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.j
 PLOTLY_GZ = "plotly.min.js.gz"
 ENTRY = "main.js"  # the module the page's loaders import
 PROBE = "probe.txt"  # a tiny file the chart fetches to learn whether the server answers
+# And one file per server process, beside the folder, named by that process (schema.SERVER_PREFIX): the chart
+# fetches the one of the server that sent its run, so a server restarted in the meantime answers "not found"
+# (a restart quicker than the chart's probes would otherwise go unseen, and the tab would wait for an input
+# that never comes).
 STALE_WRITE_S = 600.0
 # The static route sends Last-Modified but no Cache-Control, so browsers keep a file for a tenth of its age.
 # A folder named by its contents never changes: an old date lets a returning visitor keep Plotly for months.
@@ -86,13 +92,25 @@ def _gzip(content: bytes) -> bytes:
     return gzip.compress(content, compresslevel=9, mtime=0)
 
 
+@functools.cache
+def server_id() -> str:
+    """This server process, as the chart names it: its pid (to forget the files of servers gone) and a random
+    part (a restarted server may get the same pid)."""
+    return f"{os.getpid()}-{secrets.token_hex(6)}"
+
+
+def server_file(server: str) -> str:
+    return f"{schema.SERVER_PREFIX}{server}.txt"
+
+
 def publish(static_dir: Path | None = None) -> Bundle:
-    """Make sure the chart's folder is in `static_dir` (STATIC_DIR by default; cheap when it is there: one
-    stat); raise Unpublished if it cannot be written there."""
+    """Make sure the chart's folder and this server's file are in `static_dir` (STATIC_DIR by default; cheap
+    when they are there: two stats); raise Unpublished if they cannot be written there."""
     static_dir = STATIC_DIR if static_dir is None else static_dir
     b = bundle()
     target = static_dir / b.folder
     if target.is_dir():
+        _announce(static_dir)
         return b
     try:
         static_dir.mkdir(exist_ok=True)
@@ -111,7 +129,36 @@ def publish(static_dir: Path | None = None) -> Bundle:
     except OSError as e:
         raise Unpublished(f"{static_dir}: {e.strerror or e}") from e
     _forget_others(static_dir, keep=b.folder)
+    _announce(static_dir)
     return b
+
+
+def _announce(static_dir: Path) -> None:
+    """This server's file, written once (and again if removed) and removed when the process ends normally (a
+    stopped server: Streamlit ends on SIGTERM); the files of servers that ended otherwise go here."""
+    mine = static_dir / server_file(server_id())
+    if mine.is_file():
+        return
+    try:
+        mine.write_bytes(b"ok\n")
+        os.chmod(mine, 0o644)
+    except OSError as e:
+        raise Unpublished(f"{static_dir}: {e.strerror or e}") from e
+    atexit.register(mine.unlink, missing_ok=True)
+    for path in static_dir.glob(f"{schema.SERVER_PREFIX}*.txt"):
+        pid = path.name[len(schema.SERVER_PREFIX) :].split("-", 1)[0]
+        if path != mine and (not pid.isdigit() or int(pid) == os.getpid() or not _running(int(pid))):
+            path.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _forget_others(static_dir: Path, keep: str) -> None:

@@ -128,7 +128,7 @@ class Feed:
         with self._slot:
             _carrier(data=payload(background), key="gtl-background")
             _carrier(data=payload(pins), key="gtl-pins")
-            _carrier(data=payload(header), key="gtl-header")
+            _carrier(data=payload({**header, "server": assets.server_id()}), key="gtl-header")
             self._beat = st.empty()
         self._run = header["run"]
         self._last = time.monotonic()

@@ -46,6 +46,10 @@ STALL_S = 2.5
 # How often the chart asks for a rerun once it has seen its connection come back, and for how long.
 RETRY_EVERY_S = 1.0
 RETRY_FOR_S = 60.0
+# Each server process publishes a file named SERVER_PREFIX + its id + ".txt" beside the chart's folder
+# (assets.py); a header names its server, and the chart fetches that file to learn whether its run's server
+# still answers ("not found": another server, restarted in the meantime, answers in its place).
+SERVER_PREFIX = "gtl-server-"
 
 
 class Said(TypedDict):
@@ -160,6 +164,7 @@ class Header(TypedDict):
     waiting: str | None  # said before its first block (the worker is starting)
     warning: Said | None  # said while it trains (a rate past the stability bound)
     records: NotRequired[Records]  # every record, when it already ended
+    server: NotRequired[str]  # the server process that sent it (assets.server_id): its file tells a restart
 
 
 class Pin(TypedDict):
@@ -262,6 +267,7 @@ def js_constants() -> str:
         "STALL_MS": STALL_S * 1000,
         "RETRY_EVERY_MS": RETRY_EVERY_S * 1000,
         "RETRY_FOR_MS": RETRY_FOR_S * 1000,
+        "SERVER_PREFIX": SERVER_PREFIX,
     }
     lines = ["// Generated from dashboard/chart/schema.py when the page publishes the chart: edit that file."]
     for name, value in constants.items():
