@@ -450,6 +450,30 @@ def chart_words() -> dict[str, str]:
         "start_handle": "Start point: drag it on the landscape, or move it with the arrow keys and press Enter "
         "to train from there.",
         "sampled": "The data panel shows a random {shown} of the {n} points; training uses every one.",
+        # the step under the microscope (js/microscope.js): the trainer's own lines (linreg_core/trainer.py
+        # compute_gradients, update_weights) beside what each one gave at the step shown
+        "tape_title": "The step under the microscope",
+        "tape_start": "The start, before any update: “+1 step” shows the first one.",
+        "tape_head": "Update {step}, from the weights of {from}: {v0} {w0_in}, {v1} {w1_in}.",
+        "tape_from_start": "the start",
+        "tape_from_step": "step {prev}",
+        "tape_code_tape": "with tf.GradientTape() as tape:",
+        "tape_code_loss": "    loss = loss_mse(X, Y, w0, w1)",
+        "tape_code_grad": "dw0, dw1 = tape.gradient(loss, [w0, w1])",
+        "tape_code_rule": "direction = {rule}'s step from (dw0, dw1)",
+        "tape_code_sub0": "w0.assign_sub(dw0 * learning_rate)",
+        "tape_code_sub1": "w1.assign_sub(dw1 * learning_rate)",
+        "tape_code_dir0": "w0.assign_sub(direction[0] * learning_rate)",
+        "tape_code_dir1": "w1.assign_sub(direction[1] * learning_rate)",
+        "tape_loss": "loss = {loss}",
+        "tape_loss_batch": "its mini-batch's loss (not kept); over all training points = {loss}",
+        "tape_grad": "dw0 = {dw0}, dw1 = {dw1}",
+        "tape_sub": "{dw} × {lr} = {step}: {name} {before} → {after}",
+        "tape_dir": "{name} moved by {step}: {before} → {after}",
+        "tape_standardised": "The tape trains on standardised x: its w0 and w1 are {v0} and {v1} here (the table above "
+        "gives the line in x's own units).",
+        "tape_prev": "−1 step",
+        "tape_next": "+1 step",
         "no_plotly": "The chart could not load Plotly ({error}). Reload the page.",
         "unloaded": "The chart could not load its files ({error}). Reload the page.",
     }

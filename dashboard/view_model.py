@@ -264,10 +264,21 @@ def header(
         "status": status,
         "waiting": waiting,
         "warning": warning,
+        "tape": tape(c),
     }
     if records is not None:
         message["records"] = records_payload(records)
     return message
+
+
+def tape(c: Claims) -> dict[str, Any]:
+    """What the run's tape does each update, in the weights it holds (the microscope's side of the header)."""
+    o = c.optimizer
+    return {
+        "blog": o.key == "gd", "rule": o.label, "summary": o.summary, "names": list(c.coords.names),
+        "scale": c.coords.scale, "shift": c.coords.shift,
+        "batch": c.batch if c.batch < c.n_train else None,
+    }  # fmt: skip
 
 
 def pins(pinned: Sequence[tuple[str, Any]]) -> dict[str, Any]:

@@ -144,6 +144,18 @@ class Records(TypedDict):
     values: str  # f32, rows × len(columns) row-major
 
 
+class Tape(TypedDict):
+    """What the run's tape did each update, for the chart's "step under the microscope" (js/microscope.js)."""
+
+    blog: bool  # plain gradient descent: the update is the blog's two assign_sub lines, lr·dw
+    rule: str  # otherwise the optimizer's name in a sentence, and how it turns dw into a step
+    summary: str
+    names: list[str]  # the weights the tape holds: ["w0", "w1"], or ["v0", "v1"] for standardised x
+    scale: float  # record (w0, w1) in x's own units is (w0·scale, w1 + w0·shift) in the tape's weights
+    shift: float
+    batch: int | None  # points per update when they are mini-batches (the tape's loss is that batch's)
+
+
 class Header(TypedDict):
     kind: str  # Kind.HEADER
     run: str
@@ -163,6 +175,7 @@ class Header(TypedDict):
     status: Status | None  # how it ended, when it already has (a finished run shown again, a refused one)
     waiting: str | None  # said before its first block (the worker is starting)
     warning: Said | None  # said while it trains (a rate past the stability bound)
+    tape: Tape
     records: NotRequired[Records]  # every record, when it already ended
     server: NotRequired[str]  # the server process that sent it (assets.server_id): its file tells a restart
 

@@ -15,6 +15,7 @@ import { forgetOtherRuns, run, state } from "./store.js";
 import { colors, readTheme } from "./theme.js";
 import { note } from "./timeline.js";
 import { Watchdog } from "./watch.js";
+import { Microscope } from "./microscope.js";
 import { StartDrag } from "./drag.js";
 import { RateStrip } from "./ratestrip.js";
 import { drawStatus, drawText, widerAxes } from "./readout.js";
@@ -53,6 +54,8 @@ export class RunView {
     this.drag = new StartDrag(this, this.panels.landscape.over.parentElement);
     this.strip = new RateStrip(this, this.drag);
     this.previewNote.before(this.strip.root);
+    this.microscope = new Microscope(this);
+    this.numbers.closest("figure").after(this.microscope.root);
     host.append(this.root);
     state.views.add(this);
     this.watch = new Watchdog(this, probeUrl);
@@ -216,6 +219,15 @@ export class RunView {
     this.mode = "paused";
     this.setPlayLabel();
     this.want = this.scrubber.step(this.last());
+    this.kick();
+  }
+
+  // Show record i (-1: the start) and rest there: the microscope's step buttons.
+  stepTo(i) {
+    this.mode = "paused";
+    this.setPlayLabel();
+    this.want = i;
+    this.scrubber.input.value = String(this.scrubber.positionOf(Math.max(i, 0)));
     this.kick();
   }
 
@@ -414,6 +426,7 @@ export class RunView {
 
   drawText(i, w0, w1) {
     drawText(this, i, w0, w1);
+    this.microscope.draw(i);
   }
 
   drawStatus() {
