@@ -241,7 +241,8 @@ def run_chart(settings: Settings, chosen: Chosen, c: Claims | None, service: Tra
         else:
             st.info(chosen.problem or "No data.", icon=":material/upload_file:")
         return
-    view = chart.mount(texts.chart_words(), texts.chart_unavailable, on_start=_start_from_chart, on_lr=_lr_from_chart)
+    view = chart.mount(texts.chart_words(), texts.chart_unavailable, on_start=_start_from_chart, on_lr=_lr_from_chart,
+                       on_rate=_rate_from_chart)  # fmt: skip
     if view is None:
         return
     feed = chart.Feed()
@@ -287,6 +288,20 @@ def _lr_from_chart() -> None:
     lo, hi = view_model.lr_grid()
     if isinstance(rate, int | float) and math.isfinite(rate):
         st.session_state["lr"] = float(f"{min(max(rate, lo), hi):.4g}")
+
+
+def _rate_from_chart() -> None:
+    """A pair chosen on the chart's rate map becomes the learning rate and the momentum β, each within its
+    declared range (β on its step)."""
+    pair = (st.session_state.get(chart.KEY) or {}).get("rate")
+    if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, int | float) for v in pair)):
+        return
+    rate, beta = pair
+    lo, hi = view_model.lr_grid()
+    blo, bhi, step = view_model.momentum_grid()
+    if math.isfinite(rate) and math.isfinite(beta):
+        st.session_state["lr"] = float(f"{min(max(rate, lo), hi):.4g}")
+        st.session_state["momentum"] = round(min(max(round(beta / step) * step, blo), bhi), 6)
 
 
 def _trace(event: str, run: str, ago: float = 0.0) -> None:

@@ -447,6 +447,12 @@ def chart_words() -> dict[str, str]:
         "rate_strip": "Learning rates: green, every step heads straight in; amber, it swings to and fro but "
         "converges; red, it diverges. Drag along it, or use the arrow keys and Enter.",
         "rate_strip_note": "rate {lr} · fastest {fastest} (black tick)",
+        "predicted_pair": "Predicted path at learning rate {lr} and momentum β {beta} (dashed); release to train at "
+        "them.",
+        "rate_map": "Learning rate (across, log scale) and momentum β (up): green, every step heads straight in; "
+        "amber, it swings to and fro but converges; red, it diverges; darker converges faster. Drag on it, or use "
+        "the arrow keys (←/→ rate, ↑/↓ β) and Enter.",
+        "rate_map_note": "rate {lr}, β {beta} (ring) · fastest: rate {fastest_lr}, β {fastest_beta} (white cross)",
         "start_handle": "Start point: drag it on the landscape, or move it with the arrow keys and press Enter "
         "to train from there.",
         "sampled": "The data panel shows a random {shown} of the {n} points; training uses every one.",

@@ -158,6 +158,12 @@ def lr_grid() -> list[float]:
     return [float(k.lo), float(k.hi)]
 
 
+def momentum_grid() -> list[float]:
+    """The momentum β's declared range and step: the rate map's vertical axis."""
+    (k,) = [k for name, _, _, k in knobs() if name == "momentum"]
+    return [float(k.lo), float(k.hi), float(k.step)]
+
+
 def moments(m) -> dict[str, Any]:
     """The bowl's moments (linreg_core.analysis.Moments) as the chart gets them."""
     return {"n": int(m.n), "mean_x": float(m.mean_x), "mean_y": float(m.mean_y), "var_x": float(m.var_x),
@@ -258,6 +264,7 @@ def header(
         "no_preview": None if c.regime == "exact" else texts.no_preview(c),
         "start_grid": start_grid(),
         "lr_grid": lr_grid(),
+        "momentum_grid": momentum_grid(),
         "steps": at,
         "captions": captions or {},
         "legends": legends(c),  # the legend entries true for this run, by panel

@@ -94,11 +94,12 @@ def pulse() -> None:
         _carrier(data=payload({"kind": schema.Kind.ALIVE, "beat": beat}), key="gtl-pulse-beat")
 
 
-def mount(words: dict[str, str], unavailable, on_start=None, on_lr=None) -> dict | None:
+def mount(words: dict[str, str], unavailable, on_start=None, on_lr=None, on_rate=None) -> dict | None:
     """Place the chart, with the sentences it fills in; its result holds `retry`, set for one rerun when the
     chart, back from a lost connection, asks for its cut-short run again, and `start`, [w0, w1] where a
     visitor dropped the start on the landscape (`on_start` runs first, before the page's widgets), and `lr`, a
-    rate chosen on the rate strip (`on_lr` likewise). None when
+    rate chosen on the rate strip (`on_lr` likewise), and `rate`, [lr, β] chosen on the rate map (`on_rate`
+    likewise). None when
     the chart cannot be shown here: `unavailable(reason)` gives the sentence then shown instead."""
     problem = _problem()
     if problem is not None:
@@ -106,7 +107,7 @@ def mount(words: dict[str, str], unavailable, on_start=None, on_lr=None) -> dict
         return None
     message = {"kind": schema.Kind.VIEW, "words": words}
     return _view(data=payload(message), key=KEY, on_retry_change=_rerun_only, on_start_change=on_start or _rerun_only,
-                 on_lr_change=on_lr or _rerun_only)  # fmt: skip
+                 on_lr_change=on_lr or _rerun_only, on_rate_change=on_rate or _rerun_only)  # fmt: skip
 
 
 def _rerun_only() -> None:

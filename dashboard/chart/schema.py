@@ -169,6 +169,7 @@ class Header(TypedDict):
     no_preview: str | None  # why no predicted path is drawn for this run (a mini-batch, an adaptive rule)
     start_grid: list[float]  # [lo, hi, step] of the starting weights' settings, in x's own units
     lr_grid: list[float]  # [lo, hi] of the learning rate's setting: the rate strip's range (js/ratestrip.js)
+    momentum_grid: list[float]  # [lo, hi, step] of the momentum β's setting: the rate map's (js/ratemap.js)
     steps: Steps
     captions: dict[str, str]  # panel -> what to look for
     legends: dict[str, list[LegendEntry]]  # panel -> one entry per thing drawn there, nothing else

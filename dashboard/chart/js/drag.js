@@ -101,9 +101,10 @@ export class StartDrag {
     if (!this.raf) this.raf = requestAnimationFrame(() => this.draw());
   }
 
-  // A new rate chosen on the rate strip: the path from the run's start at that rate.
-  setRate(lr) {
+  // A new rate chosen on the rate strip (and a momentum β on the rate map): the path from the run's start.
+  setRate(lr, beta = null) {
     this.rate = lr;
+    this.beta = beta;
     if (!this.raf) this.raf = requestAnimationFrame(() => this.draw());
   }
 
@@ -117,15 +118,17 @@ export class StartDrag {
     const start = this.start || h.init;
     const lr = this.rate ?? h.lr;
     const [sx, sy] = c.land(start[0], start[1]);
-    const words = { w0: fmt.w(start[0]), w1: fmt.w(start[1]), lr: fmt.loss(lr) };
+    const beta = this.rate !== null && this.beta !== null && this.beta !== undefined ? this.beta : null;
+    const words = { w0: fmt.w(start[0]), w1: fmt.w(start[1]), lr: fmt.loss(lr), beta: beta === null ? "" : beta.toFixed(2) };
     let predicted = { x: [], y: [] };
     let loss = { x: [], y: [], customdata: [] };
     if (h.exact) {
-      const p = path(L.moments, h.exact, [sx, sy], lr, h.total);
+      const p = path(L.moments, beta === null ? h.exact : { ...h.exact, beta }, [sx, sy], lr, h.total);
       const steps = h.steps.curve.filter((k) => k < p.w0.length);
       predicted = { x: [sx, ...steps.map((k) => p.w0[k])], y: [sy, ...steps.map((k) => p.w1[k])] };
       loss = { x: steps.map(c.sx), y: steps.map((k) => c.lossY(p.loss[k])), customdata: steps };
-      view.previewNote.textContent = fill(this.start ? view.words.predicted : view.words.predicted_rate, words);
+      const said = this.start ? view.words.predicted : beta === null ? view.words.predicted_rate : view.words.predicted_pair;
+      view.previewNote.textContent = fill(said, words);
     } else {
       view.previewNote.textContent = h.no_preview || "";
     }
@@ -151,6 +154,7 @@ export class StartDrag {
     const view = this.view;
     this.start = null;
     this.rate = null;
+    this.beta = null;
     this.committed = null;
     view.previewNote.textContent = "";
     if (view.root.dataset.preview === undefined) return;

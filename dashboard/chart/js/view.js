@@ -18,6 +18,7 @@ import { Watchdog } from "./watch.js";
 import { Microscope } from "./microscope.js";
 import { StartDrag } from "./drag.js";
 import { RateStrip } from "./ratestrip.js";
+import { RateMap } from "./ratemap.js";
 import { drawStatus, drawText, widerAxes } from "./readout.js";
 import { KIND } from "./schema.js";
 
@@ -54,6 +55,8 @@ export class RunView {
     this.drag = new StartDrag(this, this.panels.landscape.over.parentElement);
     this.strip = new RateStrip(this, this.drag);
     this.previewNote.before(this.strip.root);
+    this.rateMap = new RateMap(this, this.drag);
+    this.previewNote.before(this.rateMap.root);
     this.microscope = new Microscope(this);
     this.numbers.closest("figure").after(this.microscope.root);
     host.append(this.root);
@@ -119,6 +122,7 @@ export class RunView {
     this.drag.heard(); // a start dropped: whatever the page answered, its prediction has had its time
     this.header = h;
     this.strip.show(h);
+    this.rateMap.show(h);
     this.scrubber.reset(h);
     if (h.status && !this.backgroundDrawn) {
       // a finished run shown anew (a rerun that did not retrain): straight to its last step
