@@ -129,10 +129,9 @@ DRAG_JS = (
   document.addEventListener('pointerup', () => D.ups.push(performance.now()), true);
   let last = null;
   const check = () => {
-    const gd = document.querySelector('.gtl-plot[data-plot=landscape]');
-    const t = gd && gd._fullData && gd._fullData.find((t) => t.name === 'predicted path');
+    const t = document.querySelector('.gtl-panel-landscape .gtl-sketch [data-name="predicted path"]');
     if (!t) return;
-    const sig = `${(t.x || []).length}/${t.x && t.x[0]}/${t.y && t.y[0]}/${t.x && t.x[t.x.length - 1]}`;
+    const sig = t.getAttribute('d');
     if (sig !== last) { last = sig; D.paints.push(performance.now()); }
   };
   afterEachFrame(check);

@@ -6,6 +6,7 @@
 
 import { fill, fmt } from "./numbers.js";
 import { path, toData } from "./physics.js";
+import { Sketch } from "./sketch.js";
 
 // The landscape's layout margins (layers.js): where the plot area sits inside its element.
 const MARGIN = { l: 64, r: 12, t: 8, b: 46 };
@@ -18,7 +19,8 @@ export class StartDrag {
     this.start = null; // [w0, w1] in x's own units while a new start is chosen, else null
     this.rate = null; // a learning rate being chosen on the rate strip (js/ratestrip.js), else null
     this.pointer = null;
-    this.raf = 0;
+    // the previews, drawn at once in SVG above the landscape's and the loss panel's plots (js/sketch.js)
+    this.sketches = { landscape: new Sketch(stack, view.panels.landscape.over), loss: new Sketch(view.panels.loss.over.parentElement, view.panels.loss.over) };
     stack.tabIndex = 0;
     stack.classList.add("gtl-draggable");
     stack.setAttribute("aria-label", view.words.start_handle || "start point");
@@ -95,21 +97,20 @@ export class StartDrag {
     }
   }
 
-  // A new start chosen (x's own units): its predicted path drawn on the next frame.
+  // A new start chosen (x's own units): its predicted path drawn at once (a pointer move comes once a frame).
   set(start) {
     this.start = start;
-    if (!this.raf) this.raf = requestAnimationFrame(() => this.draw());
+    this.draw();
   }
 
   // A new rate chosen on the rate strip (and a momentum β on the rate map): the path from the run's start.
   setRate(lr, beta = null) {
     this.rate = lr;
     this.beta = beta;
-    if (!this.raf) this.raf = requestAnimationFrame(() => this.draw());
+    this.draw();
   }
 
   draw() {
-    this.raf = 0;
     const view = this.view;
     const h = view.header;
     if ((!this.start && this.rate === null) || !h || !view.c) return;
@@ -132,8 +133,9 @@ export class StartDrag {
     } else {
       view.previewNote.textContent = h.no_preview || "";
     }
-    view.panels.landscape.move(view.plotly, { "predicted path": predicted, "new start": { x: [sx], y: [sy] } });
-    view.panels.loss.move(view.plotly, { "predicted loss": loss });
+    const color = c.colors.theory;
+    this.sketches.landscape.draw({ "predicted path": { ...predicted, color, dash: "dash" }, "new start": { x: [sx], y: [sy], color, marker: 12, width: 2.5 } });
+    this.sketches.loss.draw({ "predicted loss": { ...loss, color, dash: "dash" } });
     view.root.dataset.preview = h.exact ? "path" : "none";
     view.root.dataset.previews = String(+(view.root.dataset.previews || 0) + 1);
   }
@@ -159,8 +161,7 @@ export class StartDrag {
     view.previewNote.textContent = "";
     if (view.root.dataset.preview === undefined) return;
     delete view.root.dataset.preview;
-    if (!view.plotly || !view.backgroundDrawn) return;
-    view.panels.landscape.move(view.plotly, { "predicted path": { x: [], y: [] }, "new start": { x: [], y: [] } });
-    view.panels.loss.move(view.plotly, { "predicted loss": { x: [], y: [], customdata: [] } });
+    this.sketches.landscape.clear();
+    this.sketches.loss.clear();
   }
 }

@@ -102,10 +102,8 @@ export const landscape = {
       { type: "scatter", mode: "markers", x: [sx], y: [sy], name: "start", hoverinfo: "skip", marker: { color: theme.muted, size: 9 } },
       ...pinned("pinned path", PIN_BAND, 0.5),
     ];
-    // a start being dragged and its predicted path (js/drag.js): dashed, never mistaken for a trained run
-    const over = [curve("predicted path", colors.theory, 2, { dash: "dash", hover: false }),
-      marker("new start", "rgba(0,0,0,0)", colors.theory, { size: 12, line: { color: colors.theory, width: 2.5 } }),
-      curve("path", colors.fit, 2, { hover: false }), marker("shown step", colors.fit, edge(c))];
+    // (a start being dragged and its predicted path are sketched above the plots: js/drag.js, js/sketch.js)
+    const over = [curve("path", colors.fit, 2, { hover: false }), marker("shown step", colors.fit, edge(c))];
     const [xTitle, yTitle] = L.titles;
     // one unit of w0 as long as one of w1 on screen, so a round bowl is drawn round and the rings' axis ratio is √κ
     const square = { constrain: "domain" };
@@ -132,7 +130,7 @@ export const loss = {
     const star = c.lossY(h.loss_star);
     const under = [lines("least-squares loss", [0, Math.max(h.total - 1, 1)].map(c.sx), [star, star], colors.optimum, "dash", 1.5), ...pinned("pinned loss", PIN_BAND, 0.5)];
     const over = [curve("loss (whole run)", colors.fit, 1.5, { opacity: 0.3 }), curve("loss", colors.fit, 2.5),
-      marker("shown step", colors.fit, edge(c)), curve("predicted loss", colors.theory, 2, { dash: "dash" })];
+      marker("shown step", colors.fit, edge(c))];
     if (h.held_out) over.push(curve("held-out loss", colors.theory, 2, { dash: "dash" }));
     const yaxis = c.logY ? { type: "log", dtick: 1, exponentformat: "power" } : { type: "linear" };
     return { under, over, axes: stepAxes(c, "loss (MSE)", yaxis) };
