@@ -24,7 +24,7 @@ from linreg_core.analysis import landscape as loss_landscape
 from linreg_core.analysis import landscape_grid
 from linreg_core.claims import Claims
 from linreg_core.data import Dataset
-from linreg_core.settings import knobs
+from linreg_core.settings import Settings, knobs
 
 from . import texts
 from .chart import schema
@@ -68,17 +68,26 @@ def drawn(data: Dataset, max_points: int = MAX_SAMPLE, seed: int = SAMPLE_SEED) 
 
 def fit_ranges(data: Dataset, points: Drawn, optimum: tuple[float, float], init: tuple[float, float]):
     """Fixed axes for the data panel: the points, and the lines a run starts and ends at, so frames never
-    jump. A far-off starting line may widen the view, but not so much that the points flatten."""
+    jump. A far-off starting line may widen the view, but not so much that the points flatten.
+
+    The axes hold the default starting line; a run's own start widens them only where its line leaves them,
+    so a start moved within the view keeps the data set's background (and nothing is drawn again)."""
     x0, x1 = _padded(points.x_min, points.x_max)
     lo, hi = points.y_min, points.y_max
     reach = max(hi - lo, 1.0)
-    ys = [lo, hi]
-    lines = [init, optimum]
+
+    def span(lines):
+        ys = [lo, hi]
+        for w0, w1 in lines:
+            ys += [float(np.clip(w0 * x + w1, lo - reach, hi + reach)) for x in (x0, x1)]
+        return _padded(min(ys), max(ys))
+
+    lines = [DEFAULT_START, optimum]
     if data.true_w0 is not None and data.true_w1 is not None:
         lines.append((data.true_w0, data.true_w1))
-    for w0, w1 in lines:
-        ys += [float(np.clip(w0 * x + w1, lo - reach, hi + reach)) for x in (x0, x1)]
-    y0, y1 = _padded(min(ys), max(ys))
+    y0, y1 = span(lines)
+    if not all(y0 <= init[0] * x + init[1] <= y1 for x in (x0, x1)):
+        y0, y1 = span([*lines, init])
     return [x0, x1], [y0, y1]
 
 
@@ -123,26 +132,33 @@ def records_payload(values: np.ndarray, first: int = 0) -> dict[str, Any]:
 
 
 LANDSCAPE_SIZE = 61  # grid points a side: a smooth bowl, ~20 KB a background
+DEFAULT_START = (Settings().init_w0, Settings().init_w1)  # the starting weights every background holds
 
 
 def landscape(c: Claims) -> dict[str, Any]:
     """The loss over a grid of the weights the trainer updates (standardised ones when x is standardised),
-    around the optimum and holding the start, both axes at one span: exact from the moments of the points as
-    trained on, no pass over them. Sent as log10 of the gap to the optimum, which rings the bowl evenly.
+    around the optimum and holding the default start (and the run's, when it lies outside that grid), both
+    axes at one span: exact from the moments of the points as trained on, no pass over them. Sent as log10 of
+    the gap to the optimum, which rings the bowl evenly. A start moved within the grid keeps it.
 
     `shift` and `scale` map the records' weights (always the line in x's own units) into the grid's:
     x' = (x − shift)/scale, so v0 = w0·scale and v1 = w1 + w0·shift (identity when x is not standardised).
-    `optimum` and `start` are already in the grid's weights."""
+    `optimum` is already in the grid's weights."""
     fit = c.theory.fit
-    w0_grid, w1_grid = landscape_grid(fit, include=[c.start_trained], size=LANDSCAPE_SIZE, margin=0.25,
+    include = [c.coords.to_trained(*DEFAULT_START)]
+    w0_grid, w1_grid = landscape_grid(fit, include=include, size=LANDSCAPE_SIZE, margin=0.25,
                                       centre=c.optimum_trained, square=True)  # fmt: skip
+    s0, s1 = c.start_trained
+    if not (w0_grid[0] <= s0 <= w0_grid[-1] and w1_grid[0] <= s1 <= w1_grid[-1]):
+        w0_grid, w1_grid = landscape_grid(fit, include=[*include, c.start_trained], size=LANDSCAPE_SIZE, margin=0.25,
+                                          centre=c.optimum_trained, square=True)  # fmt: skip
     gap = loss_landscape(fit, w0_grid, w1_grid) - fit.loss_star
     floor = max(abs(fit.loss_star), 1.0) * 1e-9  # the grid's own rounding at the optimum
     return {"w0": [float(w0_grid[0]), float(w0_grid[-1])], "w1": [float(w1_grid[0]), float(w1_grid[-1])],
             "size": LANDSCAPE_SIZE, "log_gap": encode(np.log10(np.maximum(gap, floor))),
             "shift": c.coords.shift, "scale": c.coords.scale, "standardised": c.coords.standardised,
             "titles": list(c.coords.titles), "optimum": list(c.optimum_trained),
-            "start": list(c.start_trained), "moments": moments(fit.moments)}  # fmt: skip
+            "moments": moments(fit.moments)}  # fmt: skip
 
 
 def start_grid() -> list[float]:
@@ -191,7 +207,8 @@ def background(c: Claims, data: Dataset, points: Drawn | None = None) -> dict[st
     the ranges, with the optimum of the points the run trains on (a hold-out taken out), in x's own units.
 
     Its `key` names it: a header says which background its run is drawn on, and a message identical to
-    one the browser already has travels as a reference, so a new learning rate resends none of it.
+    one the browser already has travels as a reference, so a new learning rate, or a start moved within the
+    view, resends none of it.
     """
     settings = c.settings
     init = (settings.init_w0, settings.init_w1)
@@ -207,8 +224,6 @@ def background(c: Claims, data: Dataset, points: Drawn | None = None) -> dict[st
         "true": truth(data),
         "optimum": list(c.optimum),
         "loss_star": c.loss_star,
-        "init": list(init),
-        "start_loss": c.start_loss,  # exact from the moments: no pass over the points
         "landscape": landscape(c),
         "held_out": c.held_out,
     }
@@ -272,6 +287,10 @@ def header(
         "waiting": waiting,
         "warning": warning,
         "tape": tape(c),
+        # where it starts: in the header, so a start moved within the view keeps the background
+        "init": [settings.init_w0, settings.init_w1],
+        "start": list(c.start_trained),  # the same, in the landscape's weights
+        "start_loss": c.start_loss,  # exact from the moments: no pass over the points
     }
     if records is not None:
         message["records"] = records_payload(records)

@@ -86,7 +86,8 @@ def test_standardised_x_sends_the_landscape_in_the_weights_it_trains():
     mapped = (last[1] * land["scale"], last[2] + last[1] * land["shift"])
     assert mapped == pytest.approx(v_star, abs=1e-4)
     assert (grid0[mid], grid1[mid]) == pytest.approx(v_star)
-    assert land["start"] == [0.0, 0.0]  # the line 0·x + 0 is 0 in any coordinates
+    (header,) = sent(at, "header")
+    assert header["start"] == [0.0, 0.0]  # the line 0·x + 0 is 0 in any coordinates
 
 
 def test_raw_x_sends_the_identity_map_and_an_equal_span_grid():

@@ -91,8 +91,7 @@ class Landscape(TypedDict):
     shift: NotRequired[float]
     scale: NotRequired[float]
     standardised: NotRequired[bool]  # whether the grid's weights are those of standardised x
-    optimum: NotRequired[list[float]]  # the optimum and the start in the grid's coordinates
-    start: NotRequired[list[float]]
+    optimum: NotRequired[list[float]]  # the optimum in the grid's coordinates
     moments: Moments  # the bowl drawn, exactly: the browser computes full-batch paths on it (js/physics.js)
 
 
@@ -119,8 +118,6 @@ class Background(TypedDict):
     true: list[float] | None  # [w0, w1] of the line that made the points, when one did
     optimum: list[float]  # least-squares [w0, w1] of the points trained on, in x's own units
     loss_star: float
-    init: list[float]  # the starting [w0, w1]
-    start_loss: float
     landscape: Landscape
     held_out: bool  # whether a share of the points is held out (a held-out loss is drawn)
 
@@ -177,6 +174,9 @@ class Header(TypedDict):
     waiting: str | None  # said before its first block (the worker is starting)
     warning: Said | None  # said while it trains (a rate past the stability bound)
     tape: Tape
+    init: list[float]  # the starting [w0, w1] (in the header: a start moved within the view keeps the background)
+    start: list[float]  # the same in the landscape's coordinates
+    start_loss: float
     records: NotRequired[Records]  # every record, when it already ended
     server: NotRequired[str]  # the server process that sent it (assets.server_id): its file tells a restart
 

@@ -164,7 +164,7 @@ def test_the_landscape_draws_in_the_coordinates_its_message_names(page, streamli
         w0, w1 = np.asarray(w0, np.float64), np.asarray(w1, np.float64)
         return w0 * scale, w1 + w0 * shift
 
-    init, optimum = background["init"], background["optimum"]
+    init, optimum = next(m for m in rest if m["kind"] == "header")["init"], background["optimum"]
     path = trace(view, "landscape", "path")
     x, y = drawn([init[0], *values[:, 1]], [init[1], *values[:, 2]])
     curve = [0, *(np.array(next(m for m in rest if m["kind"] == "header")["steps"]["curve"]) + 1)]

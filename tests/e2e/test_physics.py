@@ -23,7 +23,7 @@ async () => {
   const bg = state.backgrounds.get(h.background);
   const L = bg.landscape;
   if (!h.exact) return { exact: null };
-  const p = physics.path(L.moments, h.exact, L.start, h.lr, h.total);
+  const p = physics.path(L.moments, h.exact, h.start, h.lr, h.total);
   const w = Array.from(p.w0, (v0, k) => physics.toData(L, v0, p.w1[k]));
   return { exact: h.exact, w0: w.map((x) => x[0]), w1: w.map((x) => x[1]), loss: Array.from(p.loss) };
 }
@@ -112,7 +112,8 @@ PREDICTED_JS = """
   const x = JSON.parse(e.dataset.x), y = JSON.parse(e.dataset.y);
   const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
   // the sketch's plot area: placed by its x and y inside the sketch, which covers the panel's plots
-  const area = e.ownerSVGElement, root = area.ownerSVGElement.getBoundingClientRect(), plot = gd.getBoundingClientRect();
+  const area = e.ownerSVGElement, plot = gd.getBoundingClientRect();
+  const root = area.ownerSVGElement.getBoundingClientRect();
   const left = root.left + +area.getAttribute('x'), top = root.top + +area.getAttribute('y');
   const painted = e.getAttribute('d').slice(1).split('L').map((p) => p.split(' ').map(Number));
   const off = painted.map(([px, py], k) => Math.hypot(

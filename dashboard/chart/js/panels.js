@@ -99,11 +99,12 @@ export const landscape = {
         contours: { coloring: "heatmap", showlines: true }, line: { color: theme.grid, width: 1 }, name: "landscape" },
       { type: "scatter", mode: "markers", x: [ox], y: [oy], name: "optimum", hoverinfo: "skip",
         marker: { symbol: "x-thin", size: 14, line: { color: colors.optimum, width: 3 } } },
-      { type: "scatter", mode: "markers", x: [sx], y: [sy], name: "start", hoverinfo: "skip", marker: { color: theme.muted, size: 9 } },
       ...pinned("pinned path", PIN_BAND, 0.5),
     ];
     // (a start being dragged and its predicted path are sketched above the plots: js/drag.js, js/sketch.js)
-    const over = [curve("path", colors.fit, 2, { hover: false }), marker("shown step", colors.fit, edge(c))];
+    // the start is the run's (its header's), so it moves with the run, not with the background
+    const over = [{ type: "scatter", mode: "markers", x: [sx], y: [sy], name: "start", hoverinfo: "skip", marker: { color: theme.muted, size: 9 } },
+      curve("path", colors.fit, 2, { hover: false }), marker("shown step", colors.fit, edge(c))];
     const [xTitle, yTitle] = L.titles;
     // one unit of w0 as long as one of w1 on screen, so a round bowl is drawn round and the rings' axis ratio is √κ
     const square = { constrain: "domain" };
@@ -112,7 +113,8 @@ export const landscape = {
   range: (c) => c.h.landscape.w1,
   frame(c, f) {
     const [x, y] = c.land(f.w0, f.w1);
-    return { path: path(c, f.store.at("w0", f.steps), f.store.at("w1", f.steps)), "shown step": { x: [x], y: [y] } };
+    const [sx, sy] = c.land(c.h.init[0], c.h.init[1]);
+    return { start: { x: [sx], y: [sy] }, path: path(c, f.store.at("w0", f.steps), f.store.at("w1", f.steps)), "shown step": { x: [x], y: [y] } };
   },
   extras(c, pins) {
     const out = {};

@@ -304,7 +304,6 @@ export class RunView {
       ORDER.forEach((name) => this.drawPanel(name));
       this.toDraw = [];
     }
-    this.initialRanges = { ...this.ranges };
     this.backgroundKey = this.header.background;
     this.axesToReset = false;
     this.extrasFor = this.extrasWanted(["loss", "landscape", "gap", "theory"]);
@@ -369,10 +368,13 @@ export class RunView {
   }
 
   // A new run on the drawn background: axes that the last run widened (a diverging run) shrink back.
+  // A new run on the same background: the step charts' axes as its own start and rate call for (a start
+  // moved within the view keeps the background, not its loss or weights).
   resetAxes() {
     this.axesToReset = false;
     for (const name of ["loss", "weights", "gap"]) {
-      if (this.ranges[name] !== this.initialRanges[name]) this.setRange(name, this.initialRanges[name]);
+      const range = PANELS[name].range(this.c);
+      if (JSON.stringify(this.ranges[name]) !== JSON.stringify(range)) this.setRange(name, range);
     }
   }
 
