@@ -101,11 +101,11 @@ def _landscape_panel(fig, c: Claims, col, color) -> None:
     k = c.coords
     if "w0" in col:  # the records are the line in x's own units; the landscape is in the weights trained
         v0, v1 = col["w0"] * k.scale, col["w1"] + col["w0"] * k.shift
-        px, py = np.r_[land["start"][0], v0], np.r_[land["start"][1], v1]
+        px, py = np.r_[c.start_trained[0], v0], np.r_[c.start_trained[1], v1]
         fig.add_scatter(x=px, y=py, mode="lines", name="path", line={"color": color["fit"], "width": 2},
                         row=1, col=2)  # fmt: skip
     for name, (x, y), marker in (
-        ("start", land["start"], {"color": color["muted"], "size": 9}),
+        ("start", list(c.start_trained), {"color": color["muted"], "size": 9}),
         ("optimum", land["optimum"], {"symbol": "x-thin", "size": 14, "line": {"color": color["optimum"], "width": 3}}),
     ):
         fig.add_scatter(x=[x], y=[y], mode="markers", name=name, marker=marker, row=1, col=2)
