@@ -108,10 +108,14 @@ def test_play_gives_the_early_steps_their_share_of_the_time(page, streamlit_serv
     page.goto(f"{streamlit_server}/?lr=0.3")
     wait_done(page)
     page.locator(".gtl-scale").select_option(scale)
-    page.evaluate("() => { window.playFrames.length = 0; }")
-    page.locator(".gtl-play").click()
-    page.wait_for_function("() => document.querySelector('.gtl-view').dataset.state === 'done'", timeout=30_000)
-    times, frames = zip(*page.evaluate("() => window.playFrames"), strict=True)
+    for _ in range(3):  # a browser starved of frames (a busy machine) measures nothing: play it again
+        page.evaluate("() => { window.playFrames.length = 0; }")
+        page.locator(".gtl-play").click()
+        page.wait_for_function("() => document.querySelector('.gtl-view').dataset.state === 'done'", timeout=30_000)
+        played = page.evaluate("() => window.playFrames")
+        if len(played) >= 30:
+            break
+    times, frames = zip(*played, strict=True)
     assert len(frames) >= 30, len(frames)
     assert list(frames) == sorted(frames) and frames[0] <= 1  # from the start, forward only
     later = next(t for t, step in zip(times, frames, strict=True) if step > 60)
