@@ -96,3 +96,40 @@ def test_the_keyboard_moves_the_pair_and_enter_trains_it(page, streamlit_server)
     assert float(got["momentum"]) == pytest.approx(beta) and float(got["lr"]) == pytest.approx(lr)
     _, _, values, _ = engine(Settings(optimizer="momentum", steps=100, lr=lr, momentum=beta))
     assert_shows_step(view, values, settings.steps)
+
+
+@pytest.mark.parametrize("where", ["strip", "map"])
+def test_a_tap_on_a_dark_phone_sets_the_rate_there(browser, streamlit_server, where):
+    """Touch, on a phone, in dark mode: a tap on the rate strip (or the rate map of a momentum run) trains the
+    rate (and β) under the finger; the strip and the map fit the screen."""
+    settings = Settings(optimizer="momentum", steps=100)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  color_scheme="dark")  # fmt: skip
+    page = context.new_page()
+    try:
+        page.goto(f"{streamlit_server}/?{query(settings)}")
+        before = wait_done(page)["run"]
+        target = page.locator(".gtl-strip" if where == "strip" else MAP)
+        target.scroll_into_view_if_needed()
+        box = target.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        note = target.locator(".gtl-strip-note")  # its words stay within it (wrapped, not run off the screen)
+        assert note.evaluate("(e) => e.scrollWidth - e.clientWidth") <= 1
+        if where == "strip":
+            bar = page.locator(".gtl-strip-bar").bounding_box()
+            page.touchscreen.tap(bar["x"] + 0.55 * bar["width"], bar["y"] + bar["height"] / 2)
+            lr = float(page.locator(".gtl-strip").get_attribute("data-lr"))
+            beta = settings.momentum
+        else:
+            page.touchscreen.tap(*at(page, 0.55, 0.5))
+            lr, beta = pick(page)
+        view = wait_done(page, other_than=before)
+        got = address(page)
+        assert float(got["lr"]) == pytest.approx(lr) and float(got.get("momentum", settings.momentum)) == pytest.approx(
+            beta
+        )
+        _, _, values, _ = engine(Settings(optimizer="momentum", steps=100, lr=lr, momentum=beta))
+        assert_shows_step(view, values, settings.steps)
+        screenshot(page, f"rate-{where}-phone-dark")
+    finally:
+        context.close()
