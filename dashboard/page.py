@@ -256,14 +256,14 @@ def run_chart(settings: Settings, chosen: Chosen, c: Claims | None, service: Tra
     if problem is not None:
         refused = f"refused-{background['key']}-{settings.steps}"
         status = view_model.status_message(texts.Status("error", problem), Code.REFUSED)
-        feed.show(background, view_model.header(refused, c, background["key"], None, status=status,
+        feed.show(background, view_model.header(refused, c, background, None, status=status,
                                                 captions=captions), pinned)  # fmt: skip
         return
     # back from a lost connection, the chart asks again for a run that was cut short
     again = again or (view.get("retry") is not None and shown is not None and _retryable(shown))
     if shown is not None and shown.settings == settings and shown.data_identity == chosen.identity and not again:
         status = view_model.status_message(shown.status, shown.code, shown.cause)
-        header = view_model.header(shown.run_id, c, background["key"], shown.columns, captions=captions,
+        header = view_model.header(shown.run_id, c, background, shown.columns, captions=captions,
                                    status=status, records=shown.values)  # fmt: skip
         feed.show(background, header, pinned)
         return
@@ -356,7 +356,7 @@ def _train(
     _trace("submitted" if watch.started else "replayed" if watch.replay else "followed", run_id)
     warning = texts.live_warning(c)
     waiting = None if service.ready or watch.replay else "Starting TensorFlow (a few seconds, once per server)…"
-    header = view_model.header(run_id, c, background["key"], source.columns or service.columns, waiting=waiting,
+    header = view_model.header(run_id, c, background, source.columns or service.columns, waiting=waiting,
                                captions=captions, warning=warning.to_dict() if warning else None)  # fmt: skip
     feed.show(background, header, pinned)
     _trace("mounted", run_id)

@@ -66,29 +66,35 @@ def drawn(data: Dataset, max_points: int = MAX_SAMPLE, seed: int = SAMPLE_SEED) 
     return Drawn(xs, ys, float(data.x.min()), float(data.x.max()), float(data.y.min()), float(data.y.max()))
 
 
-def fit_ranges(data: Dataset, points: Drawn, optimum: tuple[float, float], init: tuple[float, float]):
-    """Fixed axes for the data panel: the points, and the lines a run starts and ends at, so frames never
-    jump. A far-off starting line may widen the view, but not so much that the points flatten.
-
-    The axes hold the default starting line; a run's own start widens them only where its line leaves them,
-    so a start moved within the view keeps the data set's background (and nothing is drawn again)."""
+def fit_axes(data: Dataset, points: Drawn, optimum: tuple[float, float]) -> dict[str, list[float]]:
+    """The data panel's axes, for its background: x over the points; the values y must hold (the points, and
+    the default starting line, the least-squares line and the true one at both ends of x), and how far a
+    starting line may widen them (one span of the points each way, so the points never flatten).
+    `run_y_range` makes each run's own vertical axis from them."""
     x0, x1 = _padded(points.x_min, points.x_max)
     lo, hi = points.y_min, points.y_max
     reach = max(hi - lo, 1.0)
-
-    def span(lines):
-        ys = [lo, hi]
-        for w0, w1 in lines:
-            ys += [float(np.clip(w0 * x + w1, lo - reach, hi + reach)) for x in (x0, x1)]
-        return _padded(min(ys), max(ys))
-
+    clip = [lo - reach, hi + reach]
     lines = [DEFAULT_START, optimum]
     if data.true_w0 is not None and data.true_w1 is not None:
         lines.append((data.true_w0, data.true_w1))
-    y0, y1 = span(lines)
-    if not all(y0 <= init[0] * x + init[1] <= y1 for x in (x0, x1)):
-        y0, y1 = span([*lines, init])
-    return [x0, x1], [y0, y1]
+    ys = [lo, hi, *(_on(w, x, clip) for w in lines for x in (x0, x1))]
+    return {"x_range": [x0, x1], "y_span": [min(ys), max(ys)], "y_clip": clip}
+
+
+def run_y_range(background: dict[str, Any], init: Sequence[float]) -> list[float]:
+    """A run's vertical axis on the data panel: its background's, widened only where the run's starting line
+    leaves it, so frames never jump and a start moved within the view keeps the background."""
+    (x0, x1), (y0, y1), clip = background["x_range"], background["y_span"], background["y_clip"]
+    base = _padded(y0, y1)
+    ends = [_on(init, x, clip) for x in (x0, x1)]
+    if all(base[0] <= y <= base[1] for y in ends):
+        return list(base)
+    return list(_padded(min(y0, *ends), max(y1, *ends)))
+
+
+def _on(line: Sequence[float], x: float, clip: list[float]) -> float:
+    return float(np.clip(line[0] * x + line[1], *clip))
 
 
 def _padded(lo: float, hi: float) -> tuple[float, float]:
@@ -211,16 +217,13 @@ def background(c: Claims, data: Dataset, points: Drawn | None = None) -> dict[st
     view, resends none of it.
     """
     settings = c.settings
-    init = (settings.init_w0, settings.init_w1)
     points = points if points is not None else drawn(data)
-    x_range, y_range = fit_ranges(data, points, c.optimum, init)
     message: dict[str, Any] = {
         "kind": schema.Kind.BACKGROUND,
         "total": settings.steps + 1,
         "points": {"x": encode(points.x), "y": encode(points.y), "shown": int(points.x.size), "n": data.n},
         "labels": [data.x_label, data.y_label],
-        "x_range": x_range,
-        "y_range": y_range,
+        **fit_axes(data, points, c.optimum),
         "true": truth(data),
         "optimum": list(c.optimum),
         "loss_star": c.loss_star,
@@ -247,7 +250,7 @@ def status_message(said: texts.Status, code: schema.Code, cause: str | None = No
 def header(
     run_id: str,
     c: Claims,
-    background_key: str,
+    background: dict[str, Any],
     columns: Sequence[str] | None,
     *,
     status: dict | None = None,
@@ -256,7 +259,8 @@ def header(
     warning: dict | None = None,
     captions: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """One run: its identity, its background's key, its length and rate, what theory predicts of its loss
+    """One run, drawn on `background`: its identity, its background's key, its length and rate, where it starts
+    (and the data panel's vertical axis that start calls for), what theory predicts of its loss
     gap (when it can), and, when it is over, every record (rows × len(columns)) and how it ended. `columns`
     may be unknown while the worker starts (each feed names them too)."""
     settings = c.settings
@@ -269,7 +273,7 @@ def header(
     message: dict[str, Any] = {
         "kind": schema.Kind.HEADER,
         "run": run_id,
-        "background": background_key,
+        "background": background["key"],
         "total": total,
         "columns": list(columns) if columns else None,
         "lr": settings.lr,
@@ -291,6 +295,7 @@ def header(
         "init": [settings.init_w0, settings.init_w1],
         "start": list(c.start_trained),  # the same, in the landscape's weights
         "start_loss": c.start_loss,  # exact from the moments: no pass over the points
+        "y_range": run_y_range(background, (settings.init_w0, settings.init_w1)),
     }
     if records is not None:
         message["records"] = records_payload(records)

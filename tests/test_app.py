@@ -102,7 +102,7 @@ def test_the_background_carries_the_data_and_analysis_of_its_own_settings(app):
     np.testing.assert_array_equal(decode(head["points"]["y"]), data.y)
     assert head["optimum"] == [info.w0_star, info.w1_star] and head["loss_star"] == info.loss_star
     assert head["true"] == [3.0, 4.0] and shown_run(app)["header"]["bound"] == pytest.approx(2 / info.lambda_max)
-    assert all(math.isfinite(v) for v in head["x_range"] + head["y_range"])
+    assert all(math.isfinite(v) for v in head["x_range"] + head["y_span"] + shown_run(app)["header"]["y_range"])
 
 
 def test_a_new_learning_rate_keeps_the_background_and_its_key():
@@ -114,6 +114,33 @@ def test_a_new_learning_rate_keeps_the_background_and_its_key():
     assert after["header"]["run"] != before["header"]["run"]
     at.slider(key="w0").set_value(2.0).run()
     assert shown_run(at)["background"]["key"] != before["background"]["key"]
+
+
+def test_a_start_within_the_view_keeps_the_background_and_one_outside_widens_it():
+    """A start dropped on the landscape (or typed in) inside the drawn grid and data axes resends nothing but
+    the header; one outside them gets a background whose grid holds it and whose data axis holds its line."""
+    at = visit()
+    before = shown_run(at)
+    land = before["background"]["landscape"]
+    at.slider(key="init_w0").set_value(1.0).run()
+    at.slider(key="init_w1").set_value(2.0).run()
+    inside = shown_run(at)
+    assert land["w0"][0] < 1.0 < land["w0"][1] and land["w1"][0] < 2.0 < land["w1"][1]
+    assert inside["background"] == before["background"]
+    assert inside["header"]["init"] == [1.0, 2.0] and inside["header"]["start"] == [1.0, 2.0]
+    data = linear_like(Settings())
+    start_loss = np.mean((1.0 * data.x.astype(np.float64) + 2.0 - data.y) ** 2)
+    assert inside["header"]["start_loss"] == pytest.approx(start_loss, rel=1e-6)
+    at.slider(key="init_w0").set_value(10.0).run()
+    at.slider(key="init_w1").set_value(-10.0).run()
+    outside = shown_run(at)
+    land = outside["background"]["landscape"]
+    assert outside["background"]["key"] != before["background"]["key"]
+    assert land["w0"][0] < 10.0 < land["w0"][1] and land["w1"][0] < -10.0 < land["w1"][1]
+    y0, y1 = outside["header"]["y_range"]
+    x0, x1 = outside["background"]["x_range"]
+    clip_lo = outside["background"]["y_clip"][0]
+    assert y0 <= max(10.0 * x0 - 10.0, clip_lo) <= y1  # the starting line's left end is in view (or the clip)
 
 
 def test_changing_a_control_trains_a_new_run_with_its_own_identity(app):

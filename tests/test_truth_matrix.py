@@ -295,7 +295,7 @@ def check_advice(m: Mode) -> bool:
 def check_legends(m: Mode) -> bool:
     c = m.claims
     background = view_model.background(c, m.data)
-    header = view_model.header("run", c, background["key"], None)
+    header = view_model.header("run", c, background, None)
     legends = {panel: [e["label"] for e in entries] for panel, entries in header["legends"].items()}
     assert ("true line" in legends["fit"]) == ("true" in legends["weights"]) == (background["true"] is not None)
     assert ("theory" in legends["gap"]) == (header["predicted"] is not None) == (c.regime == "exact")

@@ -113,8 +113,9 @@ class Background(TypedDict):
     total: int  # records of the runs drawn on it (steps + 1): the step axes
     points: Points
     labels: list[str]  # [x's, y's] axis titles (from a file: column names; shown as text, never markup)
-    x_range: list[float]
-    y_range: list[float]
+    x_range: list[float]  # the data panel's x axis
+    y_span: list[float]  # the values its y axis holds for every run (view_model.fit_axes), and how far a
+    y_clip: list[float]  # run's own starting line may widen it (the header's y_range: view_model.run_y_range)
     true: list[float] | None  # [w0, w1] of the line that made the points, when one did
     optimum: list[float]  # least-squares [w0, w1] of the points trained on, in x's own units
     loss_star: float
@@ -177,6 +178,7 @@ class Header(TypedDict):
     init: list[float]  # the starting [w0, w1] (in the header: a start moved within the view keeps the background)
     start: list[float]  # the same in the landscape's coordinates
     start_loss: float
+    y_range: list[float]  # the data panel's y axis for this run (its starting line in view)
     records: NotRequired[Records]  # every record, when it already ended
     server: NotRequired[str]  # the server process that sent it (assets.server_id): its file tells a restart
 

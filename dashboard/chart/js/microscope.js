@@ -19,7 +19,7 @@ export class Microscope {
     const w = view.words;
     this.head = el("p", { class: "gtl-tape-head" });
     this.code = el("div", { class: "gtl-tape-code", role: "table", "aria-label": w.tape_title });
-    this.note = el("p", { class: "gtl-note gtl-tape-note" });
+    this.note = el("p", { class: "gtl-tape-note" });
     this.prev = el("button", { type: "button", class: "gtl-tape-prev", text: w.tape_prev });
     this.next = el("button", { type: "button", class: "gtl-tape-next", text: w.tape_next });
     this.prev.addEventListener("click", () => this.move(-1));

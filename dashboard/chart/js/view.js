@@ -368,11 +368,11 @@ export class RunView {
   }
 
   // A new run on the drawn background: axes that the last run widened (a diverging run) shrink back.
-  // A new run on the same background: the step charts' axes as its own start and rate call for (a start
-  // moved within the view keeps the background, not its loss or weights).
+  // A new run on the same background: the data panel's and the step charts' axes as its own start and rate
+  // call for (a start moved within the view keeps the background, not its loss, weights or starting line).
   resetAxes() {
     this.axesToReset = false;
-    for (const name of ["loss", "weights", "gap"]) {
+    for (const name of ["fit", "loss", "weights", "gap"]) {
       const range = PANELS[name].range(this.c);
       if (JSON.stringify(this.ranges[name]) !== JSON.stringify(range)) this.setRange(name, range);
     }
