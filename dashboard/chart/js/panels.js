@@ -12,7 +12,7 @@
 
 import { decode, padded, logRange } from "./numbers.js";
 import { PIN_COLORS } from "./legend.js";
-import { curve, empty, lines, marker } from "./layers.js";
+import { arrow, curve, empty, lines, marker } from "./layers.js";
 
 export const ORDER = ["fit", "landscape", "loss", "gap", "weights"]; // reading order, two to a row
 export const TITLES = {
@@ -60,11 +60,39 @@ export function pinSeries(pins, background) {
     loss: Array.from(decode(p.loss)), w0: Array.from(decode(p.w0)), w1: Array.from(decode(p.w1)) }));
 }
 
+// The points drawn (all, or the page's sample), decoded once per background, with their order along x: each
+// frame draws their residuals.
+const decoded = new WeakMap();
+function drawnPoints(h) {
+  let p = decoded.get(h.points);
+  if (!p) {
+    const x = decode(h.points.x);
+    p = { x, y: decode(h.points.y), order: Array.from(x.keys()).sort((a, b) => x[a] - x[b]) };
+    decoded.set(h.points, p);
+  }
+  return p;
+}
+
+// Each drawn point's residual at the line w0·x + w1, as one path along x: from the line up (or down) to the point
+// and back, then along the line to the next point, where the thick line of the fit covers it. One unbroken path:
+// Plotly draws a trace broken by nulls gap by gap, ~50 times slower for the 5,000 points of a sample.
+function residuals(p, w0, w1) {
+  const n = p.order.length;
+  const x = new Array(3 * n);
+  const y = new Array(3 * n);
+  p.order.forEach((j, k) => {
+    const xj = p.x[j];
+    x[3 * k] = x[3 * k + 1] = x[3 * k + 2] = xj;
+    y[3 * k] = y[3 * k + 2] = w0 * xj + w1;
+    y[3 * k + 1] = p.y[j];
+  });
+  return { x, y };
+}
+
 export const fit = {
   scene(c) {
     const { h, colors } = c;
-    const xs = decode(h.points.x);
-    const ys = decode(h.points.y);
+    const { x: xs, y: ys } = drawnPoints(h);
     const [x0, x1] = h.x_range;
     const line = (w, color, dash, width, name) => lines(name, [x0, x1], [w[0] * x0 + w[1], w[0] * x1 + w[1]], color, dash, width);
     const under = [
@@ -75,14 +103,44 @@ export const fit = {
     ];
     if (h.true) under.splice(1, 0, line(h.true, colors.true, "dash", 2, "true line"));
     const [xLabel, yLabel] = h.labels || ["x", "y"];
-    return { under, over: [line(h.init, colors.fit, "solid", 4, "current fit")], axes: { x: xLabel, y: yLabel, xRange: h.x_range } };
+    // light and thin, so the residuals never hide the points they end at (lighter still where they crowd)
+    const spokes = { ...curve("residuals", colors.fit, 1, { opacity: xs.length <= 1000 ? 0.4 : 0.2, hover: false }),
+      ...residuals(drawnPoints(h), ...h.init) };
+    const over = [spokes, line(h.init, colors.fit, "solid", 4, "current fit")];
+    return { under, over, axes: { x: xLabel, y: yLabel, xRange: h.x_range } };
   },
   range: (c) => c.h.y_range,
   frame(c, f) {
     const [x0, x1] = c.h.x_range;
-    return { "current fit": { x: [x0, x1], y: [f.w0 * x0 + f.w1, f.w0 * x1 + f.w1] } };
+    return { "current fit": { x: [x0, x1], y: [f.w0 * x0 + f.w1, f.w0 * x1 + f.w1] }, residuals: residuals(drawnPoints(c.h), f.w0, f.w1) };
   },
 };
+
+// The arrows of the update into record i, as the run's legend names them (Claims.step_arrows), in the landscape's
+// coordinates, from the weights going in (record i − 1's, or the start's): −lr·∇L with the gradient that update
+// used (taken with respect to the weights trained, the landscape's own), and the step actually taken, to record
+// i. Plain gradient descent's −lr·∇L is the step taken: it ends on the step shown. None at the start.
+const SHOWN_RADIUS = 6.5; // px: the "shown step" marker's radius, with its edge
+const NO_ARROW = { x: [], y: [] };
+
+function update(c, f) {
+  const keys = new Set(((c.h.legends || {}).landscape || []).map((e) => e.key));
+  const out = { gradient: NO_ARROW, "gradient step": NO_ARROW, "step taken": NO_ARROW };
+  const s = f.store;
+  if (f.i < 0 || !s.has("dw0")) return out;
+  const before = f.i > 0 ? [s.get("w0", f.i - 1), s.get("w1", f.i - 1)] : c.h.init;
+  const [x, y] = c.land(before[0], before[1]);
+  const taken = keys.has("momentum_step") || keys.has("adaptive_step");
+  if (keys.has("gradient_step") || keys.has("batch_gradient_step")) {
+    const g = { x: [x, x - c.h.lr * s.get("dw0", f.i)], y: [y, y - c.h.lr * s.get("dw1", f.i)] };
+    out[taken ? "gradient" : "gradient step"] = g;
+  }
+  if (taken) {
+    const [hx, hy] = c.land(f.w0, f.w1);
+    out["step taken"] = { x: [x, hx], y: [y, hy] };
+  }
+  return out;
+}
 
 export const landscape = {
   scene(c) {
@@ -105,7 +163,11 @@ export const landscape = {
     // a start being dragged and its predicted path (js/drag.js): dashed, never mistaken for a trained run
     const over = [curve("predicted path", colors.theory, 2, { dash: "dash", hover: false }),
       marker("new start", "rgba(0,0,0,0)", colors.theory, { size: 12, line: { color: colors.theory, width: 2.5 } }),
-      curve("path", colors.fit, 2, { hover: false }), marker("shown step", colors.fit, edge(c))];
+      curve("path", colors.fit, 2, { hover: false }),
+      // the update into the step shown (see `update`): those that end on its marker stop at the marker's edge
+      // (−lr·∇L over the step taken: it is the shorter one where momentum has built up)
+      arrow("step taken", colors.step, SHOWN_RADIUS), arrow("gradient step", colors.grad, SHOWN_RADIUS), arrow("gradient", colors.grad),
+      marker("shown step", colors.fit, edge(c))];
     const [xTitle, yTitle] = L.titles;
     // one unit of w0 as long as one of w1 on screen, so a round bowl is drawn round and the rings' axis ratio is √κ
     const square = { constrain: "domain" };
@@ -114,7 +176,7 @@ export const landscape = {
   range: (c) => c.h.landscape.w1,
   frame(c, f) {
     const [x, y] = c.land(f.w0, f.w1);
-    return { path: path(c, f.store.at("w0", f.steps), f.store.at("w1", f.steps)), "shown step": { x: [x], y: [y] } };
+    return { path: path(c, f.store.at("w0", f.steps), f.store.at("w1", f.steps)), "shown step": { x: [x], y: [y] }, ...update(c, f) };
   },
   extras(c, pins) {
     const out = {};
