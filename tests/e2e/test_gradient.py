@@ -23,8 +23,6 @@ TRACES_JS = """
 }
 """
 
-ARROWS = ("gradient", "gradient step", "step taken")
-
 
 def traces(page, plot: str) -> dict:
     read(page)  # after the frames already asked for
@@ -53,6 +51,17 @@ def before(settings: Settings, values: np.ndarray, i: int) -> tuple[float, float
     return (settings.init_w0, settings.init_w1) if i == 0 else (float(values[i - 1, 1]), float(values[i - 1, 2]))
 
 
+def shaft(arrow: dict) -> np.ndarray:
+    """An arrow's tail and head, as painted: its first two points. The rest is its head, two barbs that meet at the
+    head and lie behind it, so the arrow reads the way it points."""
+    x, y = arrow["x"], arrow["y"]
+    tail, head = np.array([x[0], y[0]]), np.array([x[1], y[1]])
+    assert x[2] is None and (x[4], y[4]) == (x[1], y[1]) and len(x) == 6
+    for barb in ((x[3], y[3]), (x[5], y[5])):
+        assert np.dot(np.array(barb) - head, head - tail) < 0
+    return np.array([tail, head])
+
+
 def open_run(page, server: str, settings: Settings):
     query = "&".join(f"{k}={v}" for k, v in settings.to_query().items())
     page.goto(f"{server}/?{query}")
@@ -69,8 +78,8 @@ def test_the_arrow_at_a_paused_step_is_minus_lr_times_the_trainers_gradient(page
     for notches in (0, 6, 400):  # the first update, an early one, and a late one (a short arrow: the truth)
         i = paused_at(page, notches)
         land = traces(page, "landscape")
-        assert land["gradient"]["x"] == [] and land["step taken"]["x"] == []  # gradient descent: one arrow
-        arrow = np.column_stack([land["gradient step"]["x"], land["gradient step"]["y"]])
+        assert land["step taken"]["x"] == []  # gradient descent: one arrow, −lr·∇L
+        arrow = shaft(land["gradient"])
         tail = trained(settings, data, *before(settings, values, i))
         head = tail - settings.lr * values[i, 3:5].astype(np.float64)
         np.testing.assert_allclose(arrow[0], tail, rtol=1e-4, atol=1e-7)
@@ -79,9 +88,10 @@ def test_the_arrow_at_a_paused_step_is_minus_lr_times_the_trainers_gradient(page
         shown = trained(settings, data, values[i, 1], values[i, 2])
         np.testing.assert_allclose(arrow[1], shown, rtol=1e-4, atol=1e-6)
         assert_residuals(page, data, values, i)
+        if notches == 6:  # an early step: a long arrow and long residuals
+            screenshot(page, f"gradient-arrow-{'standardised' if settings.standardize else 'blog'}")
     legend = page.locator(".gtl-panel-landscape .gtl-legend").inner_text()
     assert "−lr·∇L into the step shown" in legend and "step taken" not in legend
-    screenshot(page, f"gradient-arrow-{'standardised' if settings.standardize else 'blog'}")
 
 
 def assert_residuals(page, data, values, i: int) -> None:
@@ -112,10 +122,8 @@ def test_momentum_draws_the_gradient_and_the_step_its_velocity_took(page, stream
     for notches in (0, 8, 20):
         i = paused_at(page, notches)
         land = traces(page, "landscape")
-        assert land["gradient step"]["x"] == []
         tail = trained(settings, data, *before(settings, values, i))
-        grad = np.column_stack([land["gradient"]["x"], land["gradient"]["y"]])
-        taken = np.column_stack([land["step taken"]["x"], land["step taken"]["y"]])
+        grad, taken = shaft(land["gradient"]), shaft(land["step taken"])
         np.testing.assert_allclose(grad[0], tail, rtol=1e-4, atol=1e-7)
         np.testing.assert_allclose(grad[1], tail - settings.lr * g[i], rtol=1e-4, atol=1e-7)
         np.testing.assert_allclose(taken[0], tail, rtol=1e-4, atol=1e-7)
@@ -124,20 +132,21 @@ def test_momentum_draws_the_gradient_and_the_step_its_velocity_took(page, stream
         np.testing.assert_allclose(step, -settings.lr * velocity[i], rtol=1e-3, atol=1e-6)
         if i > 0:  # the velocity carries the steps before: the step taken is not −lr·∇L
             assert np.linalg.norm(step - (grad[1] - grad[0])) > 1e-3 * np.linalg.norm(step)
+        if notches == 8:
+            screenshot(page, "gradient-arrow-momentum")
     legend = page.locator(".gtl-panel-landscape .gtl-legend").inner_text()
     assert "−lr·∇L into the step shown" in legend and "step taken (with the velocity)" in legend
-    screenshot(page, "gradient-arrow-momentum")
 
 
 def test_the_arrow_and_the_residuals_follow_the_scrubber_and_play(page, streamlit_server):
     settings = Settings(steps=100)
     data, _, values, _ = open_run(page, streamlit_server, settings)
     first = paused_at(page, 3)
-    arrow_then = traces(page, "landscape")["gradient step"]
+    arrow_then = traces(page, "landscape")["gradient"]
     page.keyboard.press("ArrowRight")
     later = int(read(page)["step"])
     assert later > first
-    arrow_now = traces(page, "landscape")["gradient step"]
+    arrow_now = traces(page, "landscape")["gradient"]
     assert arrow_now != arrow_then  # redrawn for the step now shown, not left from the one before
     head = trained(settings, data, *before(settings, values, later)) - settings.lr * values[later, 3:5]
     np.testing.assert_allclose([arrow_now["x"][1], arrow_now["y"][1]], head, rtol=1e-4, atol=1e-7)
@@ -148,5 +157,14 @@ def test_the_arrow_and_the_residuals_follow_the_scrubber_and_play(page, streamli
     page.wait_for_function("() => document.querySelector('.gtl-view').dataset.state === 'done'")
     i = int(read(page)["step"])
     assert i == settings.steps
-    end = traces(page, "landscape")["gradient step"]
+    end = traces(page, "landscape")["gradient"]
     np.testing.assert_allclose([end["x"][1], end["y"][1]], values[i, 1:3], rtol=1e-4, atol=1e-7)
+
+
+def test_with_many_points_the_residuals_are_those_of_the_drawn_sample(page, streamlit_server):
+    settings = Settings(n=20_000, steps=50)  # more points than the data chart draws: it draws a seeded sample
+    data, _, values, _ = open_run(page, streamlit_server, settings)
+    assert len(sample(data)[0]) == 5000 < data.n
+    i = paused_at(page, 2)
+    assert_residuals(page, data, values, i)
+    screenshot(page, "residuals-of-a-sample")

@@ -31,12 +31,12 @@ TAKEN, ADAPTIVE = "step taken (with the velocity)", "step taken (rescaled, not �
 @pytest.mark.parametrize(
     "query, truth, theory, held_out, arrows",
     [
-        ("/?steps=200", True, True, False, {"gradient step": GRADIENT}),  # the blog's generator: a true line;
+        ("/?steps=200", True, True, False, {"gradient": GRADIENT}),  # the blog's generator: a true line;
         # full-batch gd: exact theory, and −lr·∇L is the step taken
-        ("/?data=anscombe-2&lr=0.001&steps=200", False, True, False, {"gradient step": GRADIENT}),  # real points
+        ("/?data=anscombe-2&lr=0.001&steps=200", False, True, False, {"gradient": GRADIENT}),  # real points
         ("/?optimizer=adam&steps=100", True, False, False, {"step taken": ADAPTIVE}),  # adaptive: no exact prediction
-        ("/?batch_size=10&steps=100", True, False, False, {"gradient step": MINI_BATCH}),  # mini-batches: none either
-        ("/?test_fraction=0.25&steps=200", True, True, True, {"gradient step": GRADIENT}),  # a hold-out's loss
+        ("/?batch_size=10&steps=100", True, False, False, {"gradient": MINI_BATCH}),  # mini-batches: none either
+        ("/?test_fraction=0.25&steps=200", True, True, True, {"gradient": GRADIENT}),  # a hold-out's loss
         ("/?optimizer=momentum&lr=0.05&steps=100", True, True, False, {"gradient": GRADIENT, "step taken": TAKEN}),
     ],
 )  # fmt: skip
@@ -55,5 +55,5 @@ def test_each_legend_names_what_its_panel_painted(page, streamlit_server, query,
     assert fit["painted"]["data"] > 0 and gap["painted"]["gap"] > 0
     assert "residuals" in fit["legend"] and fit["painted"]["residuals"] == 3 * fit["painted"]["data"]
     # the arrows at the step shown (the last): each one named is painted, and no other
-    painted = {name for name in ("gradient", "gradient step", "step taken") if p["landscape"]["painted"][name]}
-    assert painted == set(arrows) and all(p["landscape"]["painted"][name] == 2 for name in arrows)
+    painted = {name for name in ("gradient", "step taken") if p["landscape"]["painted"][name]}
+    assert painted == set(arrows) and all(p["landscape"]["painted"][name] >= 2 for name in arrows)

@@ -27,13 +27,6 @@ export function marker(name, color, edge, extra = {}) {
     marker: { color, size: 10, line: { color: edge, width: 1.5 }, ...extra } };
 }
 
-// An arrow from its first point to its second: a line, and a head pointing along it whose tip stops `standoff`
-// pixels short of the second point (the edge of a marker drawn there), so both stay readable.
-export function arrow(name, color, standoff = 0) {
-  return { type: "scatter", mode: "lines+markers", x: [], y: [], name: plotlyText(name), hoverinfo: "skip",
-    line: { color, width: 2.5 }, marker: { symbol: "arrow", angleref: "previous", size: [0, 13], color, standoff } };
-}
-
 export function empty() {
   return { ...EMPTY, customdata: [] };
 }

@@ -12,7 +12,7 @@
 
 import { decode, padded, logRange } from "./numbers.js";
 import { PIN_COLORS } from "./legend.js";
-import { arrow, curve, empty, lines, marker } from "./layers.js";
+import { curve, empty, lines, marker } from "./layers.js";
 
 export const ORDER = ["fit", "landscape", "loss", "gap", "weights"]; // reading order, two to a row
 export const TITLES = {
@@ -116,29 +116,42 @@ export const fit = {
   },
 };
 
+// An arrow's head: two barbs at ±HEAD_ANGLE (radians), 0.4 of the arrow long up to HEAD_MAX of the axes' span,
+// so a short arrow still shows its direction and a long one keeps a head of a readable size.
+const HEAD_ANGLE = 0.45;
+const HEAD_SHARE = 0.4;
+const HEAD_MAX = 0.035;
+const NO_ARROW = { x: [], y: [] };
+
+// From (x, y) to (hx, hy): the shaft first (its two ends are the arrow's), then the head, apart by a null. Drawn
+// in data units: the landscape gives a unit of either weight the same length on screen, so angles are kept.
+function arrow(c, x, y, hx, hy) {
+  const dx = hx - x;
+  const dy = hy - y;
+  const length = Math.hypot(dx, dy);
+  const [lo, hi] = c.h.landscape.w0;
+  const head = Math.min(HEAD_SHARE * length, HEAD_MAX * (hi - lo)) / length;
+  if (!(head > 0)) return { x: [x, hx], y: [y, hy] };
+  const barb = (a) => [hx - head * (dx * Math.cos(a) - dy * Math.sin(a)), hy - head * (dy * Math.cos(a) + dx * Math.sin(a))];
+  const [[lx, ly], [rx, ry]] = [barb(HEAD_ANGLE), barb(-HEAD_ANGLE)];
+  return { x: [x, hx, null, lx, hx, rx], y: [y, hy, null, ly, hy, ry] };
+}
+
 // The arrows of the update into record i, as the run's legend names them (Claims.step_arrows), in the landscape's
 // coordinates, from the weights going in (record i − 1's, or the start's): −lr·∇L with the gradient that update
 // used (taken with respect to the weights trained, the landscape's own), and the step actually taken, to record
 // i. Plain gradient descent's −lr·∇L is the step taken: it ends on the step shown. None at the start.
-const SHOWN_RADIUS = 6.5; // px: the "shown step" marker's radius, with its edge
-const NO_ARROW = { x: [], y: [] };
-
 function update(c, f) {
   const keys = new Set(((c.h.legends || {}).landscape || []).map((e) => e.key));
-  const out = { gradient: NO_ARROW, "gradient step": NO_ARROW, "step taken": NO_ARROW };
+  const out = { gradient: NO_ARROW, "step taken": NO_ARROW };
   const s = f.store;
   if (f.i < 0 || !s.has("dw0")) return out;
   const before = f.i > 0 ? [s.get("w0", f.i - 1), s.get("w1", f.i - 1)] : c.h.init;
   const [x, y] = c.land(before[0], before[1]);
-  const taken = keys.has("momentum_step") || keys.has("adaptive_step");
   if (keys.has("gradient_step") || keys.has("batch_gradient_step")) {
-    const g = { x: [x, x - c.h.lr * s.get("dw0", f.i)], y: [y, y - c.h.lr * s.get("dw1", f.i)] };
-    out[taken ? "gradient" : "gradient step"] = g;
+    out.gradient = arrow(c, x, y, x - c.h.lr * s.get("dw0", f.i), y - c.h.lr * s.get("dw1", f.i));
   }
-  if (taken) {
-    const [hx, hy] = c.land(f.w0, f.w1);
-    out["step taken"] = { x: [x, hx], y: [y, hy] };
-  }
+  if (keys.has("momentum_step") || keys.has("adaptive_step")) out["step taken"] = arrow(c, x, y, ...c.land(f.w0, f.w1));
   return out;
 }
 
@@ -163,11 +176,10 @@ export const landscape = {
     // a start being dragged and its predicted path (js/drag.js): dashed, never mistaken for a trained run
     const over = [curve("predicted path", colors.theory, 2, { dash: "dash", hover: false }),
       marker("new start", "rgba(0,0,0,0)", colors.theory, { size: 12, line: { color: colors.theory, width: 2.5 } }),
-      curve("path", colors.fit, 2, { hover: false }),
-      // the update into the step shown (see `update`): those that end on its marker stop at the marker's edge
-      // (−lr·∇L over the step taken: it is the shorter one where momentum has built up)
-      arrow("step taken", colors.step, SHOWN_RADIUS), arrow("gradient step", colors.grad, SHOWN_RADIUS), arrow("gradient", colors.grad),
-      marker("shown step", colors.fit, edge(c))];
+      curve("path", colors.fit, 2, { hover: false }), marker("shown step", colors.fit, edge(c)),
+      // the update into the step shown (see `update`), over its marker, which it ends on; −lr·∇L over the step
+      // taken: it is the shorter one where momentum has built up
+      curve("step taken", colors.step, 3, { hover: false }), curve("gradient", colors.grad, 3, { hover: false })];
     const [xTitle, yTitle] = L.titles;
     // one unit of w0 as long as one of w1 on screen, so a round bowl is drawn round and the rings' axis ratio is √κ
     const square = { constrain: "domain" };
