@@ -305,7 +305,8 @@ def captions(c: Claims, data) -> dict[str, str]:
     s = c.settings
     fit = (
         "The thick line is the model at the step shown; each step moves it toward the least-squares line (dotted), "
-        "the best any line can do on these points."
+        "the best any line can do on these points. The thin segments are its residuals: the loss is the mean of "
+        "their squares over the points trained on."
     )
     if data.generated and s.noise_kind == "uniform" and s.noise > 0:
         fit += (
@@ -344,7 +345,20 @@ def _landscape_caption(c: Claims) -> str:
             f" Drawn in the weights trained: v0, v1 of the line v0·x' + v1 on standardised x' = (x − {k.shift:.4g})/"
             f"{k.scale:.4g}, which is the line w0·x + w1 with w0 = v0/{k.scale:.4g} and w1 = v1 − {k.shift:.4g}·w0."
         )
-    return text + " " + _path_words(c)
+    return text + " " + _path_words(c) + " " + _arrow_words(c)
+
+
+def _arrow_words(c: Claims) -> str:
+    """What the arrows at the step shown are (Claims.step_arrows): the update that led there."""
+    arrows = c.step_arrows
+    if "adaptive_step" in arrows:
+        return (f"The arrow is the step {c.optimizer.label} took into the step shown: not −lr·∇L, but the "
+                "gradient rescaled by its running size.")  # fmt: skip
+    which = "its mini-batch's −lr·∇L" if "batch_gradient_step" in arrows else "−lr·∇L"
+    if "momentum_step" in arrows:
+        return (f"Two arrows start at the step before the one shown: {which} there, and the step taken, which adds "
+                "the velocity and ends on the step shown.")  # fmt: skip
+    return f"The arrow is the update into the step shown: {which}, taken at the step before."
 
 
 def _path_words(c: Claims) -> str:
@@ -418,6 +432,10 @@ CHART_LEGEND = {
     "loss": "loss", "least_squares_loss": "least-squares loss", "held_out_loss": "held-out loss",
     "run": "run", "theory": "theory",
     "w0": "w0 (slope)", "w1": "w1 (intercept)", "true_weights": "true", "least_squares_weights": "least squares",
+    "residuals": "residuals",
+    # the arrows of the update into the step shown, from the weights before it (Claims.step_arrows)
+    "gradient_step": "−lr·∇L into the step shown", "batch_gradient_step": "−lr·∇L of its mini-batch",
+    "momentum_step": "step taken (with the velocity)", "adaptive_step": "step taken (rescaled, not −lr·∇L)",
 }  # fmt: skip
 
 

@@ -132,12 +132,22 @@ class Claims:
         page words them: dashboard.texts.CHART_LEGEND)."""
         generated = self.settings.data == "generator"
         return {
-            "fit": ["data", *(["true_line"] if generated else []), "least_squares", "current_fit"],
+            "fit": ["data", *(["true_line"] if generated else []), "least_squares", "current_fit", "residuals"],
             "loss": ["loss", "least_squares_loss", *(["held_out_loss"] if self.held_out else [])],
             "gap": ["run", *(["theory"] if self.predicted is not None else [])],
             "weights": ["w0", "w1", *(["true_weights"] if generated else []), "least_squares_weights"],
-            "landscape": ["path", "start", "optimum"],
+            "landscape": ["path", "start", "optimum", *self.step_arrows],
         }  # fmt: skip
+
+    @property
+    def step_arrows(self) -> list[str]:
+        """The arrows the landscape draws for the update into the step shown: −lr·∇L (of the mini-batch, when
+        there is one), and, where the optimizer steps elsewhere, the step it took (momentum's velocity, or an
+        adaptive rule's rescaled step, where −lr·∇L is not drawn: its length says nothing of the step)."""
+        gradient = ["gradient_step" if self.regime == "exact" else "batch_gradient_step"]
+        if self.optimizer.plain:
+            return gradient
+        return [*gradient, "momentum_step"] if self.optimizer.linear else ["adaptive_step"]
 
 
 def claims(t: RunTheory) -> Claims:

@@ -65,18 +65,25 @@ def test_a_header_carries_the_steps_the_chart_draws_and_theory_at_them():
 
 
 @pytest.mark.parametrize(
-    "query, truth, theory, held_out",
+    "query, truth, theory, held_out, arrows",
     [
-        ({}, True, True, False),
-        ({"data": "tips", "lr": "0.001", "steps": "100"}, False, True, False),
-        ({"optimizer": "rmsprop", "steps": "50"}, True, False, False),
-        ({"test_fraction": "0.2", "batch_size": "10", "steps": "50"}, True, False, True),
+        ({}, True, True, False, ["gradient_step"]),
+        ({"data": "tips", "lr": "0.001", "steps": "100"}, False, True, False, ["gradient_step"]),
+        ({"optimizer": "rmsprop", "steps": "50"}, True, False, False, ["adaptive_step"]),
+        ({"test_fraction": "0.2", "batch_size": "10", "steps": "50"}, True, False, True, ["batch_gradient_step"]),
+        ({"optimizer": "nesterov", "steps": "50"}, True, True, False, ["gradient_step", "momentum_step"]),
+        ({"optimizer": "momentum", "batch_size": "10", "steps": "50"}, True, False, False,
+         ["batch_gradient_step", "momentum_step"]),
     ],
-)
-def test_a_runs_legends_name_only_what_is_drawn(query, truth, theory, held_out):
+)  # fmt: skip
+def test_a_runs_legends_name_only_what_is_drawn(query, truth, theory, held_out, arrows):
     messages = sent(query)
     legends = {panel: [e["key"] for e in entries] for panel, entries in only(messages, "header")["legends"].items()}
     background, header = only(messages, "background"), only(messages, "header")
+    # the landscape's arrows of the update into the step shown: −lr·∇L only where the optimizer steps along it
+    # or adds it to a velocity (js/panels.js draws from these keys), the step taken where it is not −lr·∇L
+    assert legends["landscape"] == ["path", "start", "optimum", *arrows]
+    assert legends["fit"][-1] == "residuals"
     assert ("true_line" in legends["fit"]) == truth == ("true_weights" in legends["weights"])
     assert (background["true"] is not None) == truth  # drawn exactly when named
     assert ("theory" in legends["gap"]) == theory == (header["predicted"] is not None)

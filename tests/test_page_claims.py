@@ -100,13 +100,14 @@ def test_raw_x_sends_the_identity_map_and_an_equal_span_grid():
 @pytest.mark.parametrize(
     "query, fit, loss, gap",
     [
-        ({}, ["data", "true line", "least squares", "current fit"], ["loss", "least-squares loss"], ["run", "theory"]),
-        ({"data": "hubble", "lr": "1e-4", "test_fraction": "0.25"}, ["data", "least squares", "current fit"],
-         ["loss", "least-squares loss", "held-out loss"], ["run", "theory"]),
-        ({"batch_size": "10"}, ["data", "true line", "least squares", "current fit"], ["loss", "least-squares loss"],
-         ["run"]),
-        ({"optimizer": "adam"}, ["data", "true line", "least squares", "current fit"], ["loss", "least-squares loss"],
-         ["run"]),
+        ({}, ["data", "true line", "least squares", "current fit", "residuals"], ["loss", "least-squares loss"],
+         ["run", "theory"]),
+        ({"data": "hubble", "lr": "1e-4", "test_fraction": "0.25"}, ["data", "least squares", "current fit",
+         "residuals"], ["loss", "least-squares loss", "held-out loss"], ["run", "theory"]),
+        ({"batch_size": "10"}, ["data", "true line", "least squares", "current fit", "residuals"],
+         ["loss", "least-squares loss"], ["run"]),
+        ({"optimizer": "adam"}, ["data", "true line", "least squares", "current fit", "residuals"],
+         ["loss", "least-squares loss"], ["run"]),
     ],
 )  # fmt: skip
 def test_the_legends_name_only_what_the_run_draws(query, fit, loss, gap):

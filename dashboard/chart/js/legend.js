@@ -22,6 +22,11 @@ const STYLES = {
   w1: ["line", "--gtl-w1"],
   true_weights: ["dash", "--gtl-muted"],
   least_squares_weights: ["dotted", "--gtl-muted"],
+  residuals: ["thin", "--gtl-fit"],
+  gradient_step: ["arrow", "--gtl-grad"],
+  batch_gradient_step: ["arrow", "--gtl-grad"],
+  momentum_step: ["arrow", "--gtl-step"],
+  adaptive_step: ["arrow", "--gtl-step"],
 };
 
 export const PIN_COLORS = ["#1098ad", "#74b816", "#ae3ec9", "#f59f00", "#868e96"];

@@ -60,11 +60,39 @@ export function pinSeries(pins, background) {
     loss: Array.from(decode(p.loss)), w0: Array.from(decode(p.w0)), w1: Array.from(decode(p.w1)) }));
 }
 
+// The points drawn (all, or the page's sample), decoded once per background, with their order along x: each
+// frame draws their residuals.
+const decoded = new WeakMap();
+function drawnPoints(h) {
+  let p = decoded.get(h.points);
+  if (!p) {
+    const x = decode(h.points.x);
+    p = { x, y: decode(h.points.y), order: Array.from(x.keys()).sort((a, b) => x[a] - x[b]) };
+    decoded.set(h.points, p);
+  }
+  return p;
+}
+
+// Each drawn point's residual at the line w0·x + w1, as one path along x: from the line up (or down) to the point
+// and back, then along the line to the next point, where the thick line of the fit covers it. One unbroken path:
+// Plotly draws a trace broken by nulls gap by gap, ~50 times slower for the 5,000 points of a sample.
+function residuals(p, w0, w1) {
+  const n = p.order.length;
+  const x = new Array(3 * n);
+  const y = new Array(3 * n);
+  p.order.forEach((j, k) => {
+    const xj = p.x[j];
+    x[3 * k] = x[3 * k + 1] = x[3 * k + 2] = xj;
+    y[3 * k] = y[3 * k + 2] = w0 * xj + w1;
+    y[3 * k + 1] = p.y[j];
+  });
+  return { x, y };
+}
+
 export const fit = {
   scene(c) {
     const { h, colors } = c;
-    const xs = decode(h.points.x);
-    const ys = decode(h.points.y);
+    const { x: xs, y: ys } = drawnPoints(h);
     const [x0, x1] = h.x_range;
     const line = (w, color, dash, width, name) => lines(name, [x0, x1], [w[0] * x0 + w[1], w[0] * x1 + w[1]], color, dash, width);
     const under = [
@@ -75,14 +103,57 @@ export const fit = {
     ];
     if (h.true) under.splice(1, 0, line(h.true, colors.true, "dash", 2, "true line"));
     const [xLabel, yLabel] = h.labels || ["x", "y"];
-    return { under, over: [line(h.init, colors.fit, "solid", 4, "current fit")], axes: { x: xLabel, y: yLabel, xRange: h.x_range } };
+    // light and thin, so the residuals never hide the points they end at (lighter still where they crowd)
+    const spokes = { ...curve("residuals", colors.fit, 1, { opacity: xs.length <= 1000 ? 0.4 : 0.2, hover: false }),
+      ...residuals(drawnPoints(h), ...h.init) };
+    const over = [spokes, line(h.init, colors.fit, "solid", 4, "current fit")];
+    return { under, over, axes: { x: xLabel, y: yLabel, xRange: h.x_range } };
   },
   range: (c) => c.h.y_range,
   frame(c, f) {
     const [x0, x1] = c.h.x_range;
-    return { "current fit": { x: [x0, x1], y: [f.w0 * x0 + f.w1, f.w0 * x1 + f.w1] } };
+    return { "current fit": { x: [x0, x1], y: [f.w0 * x0 + f.w1, f.w0 * x1 + f.w1] }, residuals: residuals(drawnPoints(c.h), f.w0, f.w1) };
   },
 };
+
+// An arrow's head: two barbs at ±HEAD_ANGLE (radians), 0.4 of the arrow long up to HEAD_MAX of the axes' span,
+// so a short arrow still shows its direction and a long one keeps a head of a readable size.
+const HEAD_ANGLE = 0.45;
+const HEAD_SHARE = 0.4;
+const HEAD_MAX = 0.035;
+const NO_ARROW = { x: [], y: [] };
+
+// From (x, y) to (hx, hy): the shaft first (its two ends are the arrow's), then the head, apart by a null. Drawn
+// in data units: the landscape gives a unit of either weight the same length on screen, so angles are kept.
+function arrow(c, x, y, hx, hy) {
+  const dx = hx - x;
+  const dy = hy - y;
+  const length = Math.hypot(dx, dy);
+  const [lo, hi] = c.h.landscape.w0;
+  const head = Math.min(HEAD_SHARE * length, HEAD_MAX * (hi - lo)) / length;
+  if (!(head > 0)) return { x: [x, hx], y: [y, hy] };
+  const barb = (a) => [hx - head * (dx * Math.cos(a) - dy * Math.sin(a)), hy - head * (dy * Math.cos(a) + dx * Math.sin(a))];
+  const [[lx, ly], [rx, ry]] = [barb(HEAD_ANGLE), barb(-HEAD_ANGLE)];
+  return { x: [x, hx, null, lx, hx, rx], y: [y, hy, null, ly, hy, ry] };
+}
+
+// The arrows of the update into record i, as the run's legend names them (Claims.step_arrows), in the landscape's
+// coordinates, from the weights going in (record i − 1's, or the start's): −lr·∇L with the gradient that update
+// used (taken with respect to the weights trained, the landscape's own), and the step actually taken, to record
+// i. Plain gradient descent's −lr·∇L is the step taken: it ends on the step shown. None at the start.
+function update(c, f) {
+  const keys = new Set(((c.h.legends || {}).landscape || []).map((e) => e.key));
+  const out = { gradient: NO_ARROW, "step taken": NO_ARROW };
+  const s = f.store;
+  if (f.i < 0 || !s.has("dw0")) return out;
+  const before = f.i > 0 ? [s.get("w0", f.i - 1), s.get("w1", f.i - 1)] : c.h.init;
+  const [x, y] = c.land(before[0], before[1]);
+  if (keys.has("gradient_step") || keys.has("batch_gradient_step")) {
+    out.gradient = arrow(c, x, y, x - c.h.lr * s.get("dw0", f.i), y - c.h.lr * s.get("dw1", f.i));
+  }
+  if (keys.has("momentum_step") || keys.has("adaptive_step")) out["step taken"] = arrow(c, x, y, ...c.land(f.w0, f.w1));
+  return out;
+}
 
 export const landscape = {
   scene(c) {
@@ -104,7 +175,10 @@ export const landscape = {
     // (a start being dragged and its predicted path are sketched above the plots: js/drag.js, js/sketch.js)
     // the start is the run's (its header's), so it moves with the run, not with the background
     const over = [{ type: "scatter", mode: "markers", x: [sx], y: [sy], name: "start", hoverinfo: "skip", marker: { color: theme.muted, size: 9 } },
-      curve("path", colors.fit, 2, { hover: false }), marker("shown step", colors.fit, edge(c))];
+      curve("path", colors.fit, 2, { hover: false }), marker("shown step", colors.fit, edge(c)),
+      // the update into the step shown (see `update`), over its marker, which it ends on; −lr·∇L over the step
+      // taken: it is the shorter one where momentum has built up
+      curve("step taken", colors.step, 3, { hover: false }), curve("gradient", colors.grad, 3, { hover: false })];
     const [xTitle, yTitle] = L.titles;
     // one unit of w0 as long as one of w1 on screen, so a round bowl is drawn round and the rings' axis ratio is √κ
     const square = { constrain: "domain" };
@@ -114,7 +188,7 @@ export const landscape = {
   frame(c, f) {
     const [x, y] = c.land(f.w0, f.w1);
     const [sx, sy] = c.land(c.h.init[0], c.h.init[1]);
-    return { start: { x: [sx], y: [sy] }, path: path(c, f.store.at("w0", f.steps), f.store.at("w1", f.steps)), "shown step": { x: [x], y: [y] } };
+    return { start: { x: [sx], y: [sy] }, path: path(c, f.store.at("w0", f.steps), f.store.at("w1", f.steps)), "shown step": { x: [x], y: [y] }, ...update(c, f) };
   },
   extras(c, pins) {
     const out = {};

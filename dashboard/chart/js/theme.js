@@ -32,5 +32,6 @@ export function colors(root) {
   return {
     data: v("--gtl-data"), true: v("--gtl-true"), optimum: v("--gtl-optimum"), fit: v("--gtl-fit"),
     w0: v("--gtl-w0"), w1: v("--gtl-w1"), theory: v("--gtl-theory"), muted: v("--gtl-muted"),
+    grad: v("--gtl-grad"), step: v("--gtl-step"),
   };
 }
