@@ -239,8 +239,11 @@ def check_landscape(m: Mode) -> bool:
     p = c.theory.prepared
     assert (land["shift"], land["scale"]) == (p.shift, p.scale)
     to_land = lambda w0, w1: (w0 * land["scale"], w1 + w0 * land["shift"])  # noqa: E731
-    assert to_land(m.settings.init_w0, m.settings.init_w1) == pytest.approx(land["start"], abs=1e-9)
+    start = view_model.header("run", c, view_model.background(c, m.data), None)["start"]
+    assert to_land(m.settings.init_w0, m.settings.init_w1) == pytest.approx(start, abs=1e-9)
     size = land["size"]
+    # the grid holds the start (the default start, and the run's own when it lies elsewhere)
+    assert land["w0"][0] <= start[0] <= land["w0"][1] and land["w1"][0] <= start[1] <= land["w1"][1]
     grid = np.linspace(*land["w0"], size), np.linspace(*land["w1"], size)
     assert (grid[0][size // 2], grid[1][size // 2]) == pytest.approx(land["optimum"], rel=1e-9, abs=1e-9)
     # the optimum is where the independent loss of the trained points is smallest
