@@ -301,7 +301,7 @@ def _rate_from_chart() -> None:
     blo, bhi, step = view_model.momentum_grid()
     if math.isfinite(rate) and math.isfinite(beta):
         st.session_state["lr"] = float(f"{min(max(rate, lo), hi):.4g}")
-        st.session_state["momentum"] = round(min(max(round(beta / step) * step, blo), bhi), 6)
+        st.session_state[view_model.velocity_setting()] = round(min(max(round(beta / step) * step, blo), bhi), 6)
 
 
 def _trace(event: str, run: str, ago: float = 0.0) -> None:

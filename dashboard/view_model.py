@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from linreg_core import optimizers
 from linreg_core.analysis import landscape as loss_landscape
 from linreg_core.analysis import landscape_grid
 from linreg_core.claims import Claims
@@ -180,9 +181,16 @@ def lr_grid() -> list[float]:
     return [float(k.lo), float(k.hi)]
 
 
+def velocity_setting() -> str:
+    """The setting the velocity's β of the linear rules reads (the registry declares it): the rate map's
+    vertical axis."""
+    (name,) = {o.hyper[0] for o in optimizers.REGISTRY.values() if o.linear and o.hyper}
+    return name
+
+
 def momentum_grid() -> list[float]:
-    """The momentum β's declared range and step: the rate map's vertical axis."""
-    (k,) = [k for name, _, _, k in knobs() if name == "momentum"]
+    """The velocity β's declared range and step: the rate map's vertical axis."""
+    (k,) = [k for name, _, _, k in knobs() if name == velocity_setting()]
     return [float(k.lo), float(k.hi), float(k.step)]
 
 
@@ -306,7 +314,7 @@ def tape(c: Claims) -> dict[str, Any]:
     """What the run's tape does each update, in the weights it holds (the microscope's side of the header)."""
     o = c.optimizer
     return {
-        "blog": o.key == "gd", "rule": o.label, "summary": o.summary, "names": list(c.coords.names),
+        "blog": o.plain, "rule": o.label, "summary": o.summary, "names": list(c.coords.names),
         "scale": c.coords.scale, "shift": c.coords.shift,
         "batch": c.batch if c.batch < c.n_train else None,
     }  # fmt: skip
