@@ -5,6 +5,7 @@
 // that pair's exact path; release (or Enter) sets both on the page, through the component API.
 
 import { el } from "./dom.js";
+import { pressToChoose } from "./press.js";
 import { fill, fmt } from "./numbers.js";
 import { eigenvalues, regime } from "./ratestrip.js";
 
@@ -39,12 +40,9 @@ export class RateMap {
     this.note = el("span", { class: "gtl-strip-note" });
     this.root = el("div", { class: "gtl-map", tabindex: "0", role: "group" }, this.canvas, this.note);
     this.root.hidden = true;
-    this.pointer = null;
     this.pick = null; // [lr, beta] being previewed
-    this.root.addEventListener("pointerdown", (e) => this.down(e));
-    this.root.addEventListener("pointermove", (e) => e.pointerId === this.pointer && this.choose(this.pairAt(e)));
-    this.root.addEventListener("pointerup", (e) => this.up(e));
-    this.root.addEventListener("pointercancel", () => this.cancel());
+    pressToChoose(this.root, { ready: () => !!this.map, at: (e) => this.pairAt(e), choose: (v) => this.choose(v),
+      commit: () => this.commit(), cancel: () => this.cancel() });
     this.root.addEventListener("keydown", (e) => this.key(e));
   }
 
@@ -145,22 +143,8 @@ export class RateMap {
     return +Math.min(Math.max(Math.round(beta / step) * step, blo), bhi).toFixed(6);
   }
 
-  down(e) {
-    if (e.button !== 0 || !this.map) return;
-    e.preventDefault();
-    this.root.setPointerCapture(e.pointerId);
-    this.pointer = e.pointerId;
-    this.choose(this.pairAt(e));
-  }
-
-  up(e) {
-    if (e.pointerId !== this.pointer) return;
-    this.pointer = null;
-    this.commit();
-  }
 
   cancel() {
-    this.pointer = null;
     this.pick = null;
     this.preview.clear();
     this.paint();

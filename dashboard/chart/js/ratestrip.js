@@ -5,6 +5,7 @@
 // path; release (or Enter) commits the rate to the page, through the component API.
 
 import { el } from "./dom.js";
+import { pressToChoose } from "./press.js";
 import { fill, fmt } from "./numbers.js";
 
 const CELLS = 240;
@@ -84,12 +85,9 @@ export class RateStrip {
     this.root = el("div", { class: "gtl-strip", tabindex: "0", role: "group" }, this.canvas);
     this.note = el("span", { class: "gtl-strip-note" });
     this.root.append(this.note);
-    this.pointer = null;
     this.lr = null; // the rate being previewed
-    this.root.addEventListener("pointerdown", (e) => this.down(e));
-    this.root.addEventListener("pointermove", (e) => e.pointerId === this.pointer && this.choose(this.rateAt(e)));
-    this.root.addEventListener("pointerup", (e) => this.up(e));
-    this.root.addEventListener("pointercancel", () => this.cancel());
+    pressToChoose(this.root, { ready: () => !!this.map, at: (e) => this.rateAt(e), choose: (v) => this.choose(v),
+      commit: () => this.commit(), cancel: () => this.cancel() });
     this.root.addEventListener("keydown", (e) => this.key(e));
   }
 
@@ -142,22 +140,8 @@ export class RateStrip {
     return +(lo * Math.pow(hi / lo, u)).toPrecision(3);
   }
 
-  down(e) {
-    if (e.button !== 0 || !this.map) return;
-    e.preventDefault();
-    this.root.setPointerCapture(e.pointerId);
-    this.pointer = e.pointerId;
-    this.choose(this.rateAt(e));
-  }
-
-  up(e) {
-    if (e.pointerId !== this.pointer) return;
-    this.pointer = null;
-    this.commit();
-  }
 
   cancel() {
-    this.pointer = null;
     this.lr = null;
     this.preview.clear();
     this.paint();
